@@ -1,0 +1,107 @@
+//! `kotae ask`: answers one question, or each line of standard input, so a
+//! whole list can be piped through one process.
+
+use super::{KnowledgeArg, parse_lang};
+use crate::core::{AskError, Kotae, Lang, LangChoice};
+use anyhow::Result;
+use serde_json::json;
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// One JSON object per answer, on one line.
+    #[arg(long)]
+    json: bool,
+    /// Reply in this language (ja, zh or en) instead of the question's own.
+    #[arg(long, value_parser = parse_lang)]
+    lang: Option<Lang>,
+    /// Also print the top candidates with their scores (to standard error).
+    #[arg(long)]
+    explain: bool,
+    #[command(flatten)]
+    knowledge: KnowledgeArg,
+    /// The question; without it, questions are read from standard input, one per line.
+    question: Vec<String>,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let kotae = Kotae::new(args.knowledge.load()?);
+    let choice = args.lang.map_or(LangChoice::Detect, LangChoice::Explicit);
+    let mut out = std::io::stdout().lock();
+    if !args.question.is_empty() {
+        let question = args.question.join(" ");
+        if args.explain {
+            explain(&kotae, &question);
+        }
+        let ok = answer(&kotae, &question, choice, args.json, &mut out)?;
+        return Ok(if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        if !line.trim().is_empty() {
+            answer(&kotae, &line, choice, args.json, &mut out)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one answer; false when the input was not a question.
+fn answer(
+    kotae: &Kotae,
+    question: &str,
+    choice: LangChoice,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<bool> {
+    match kotae.ask(question, choice) {
+        Ok(reply) if json => writeln!(out, "{}", reply.to_json())?,
+        Ok(reply) => writeln!(out, "{}\n", reply.to_text())?,
+        Err(e) => {
+            report(&e, question, choice, json, out)?;
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn report(
+    e: &AskError,
+    question: &str,
+    choice: LangChoice,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
+    if json {
+        let lang = choice.resolve(question);
+        writeln!(
+            out,
+            "{}",
+            json!({ "error": e.to_string(), "message": e.message(lang) })
+        )?;
+    } else {
+        eprintln!("kotae: {e}");
+    }
+    Ok(())
+}
+
+fn explain(kotae: &Kotae, question: &str) {
+    let snapshot = kotae.snapshot();
+    let ranking = snapshot.matcher.rank(question);
+    let top: Vec<usize> = ranking.candidates.iter().take(5).map(|c| c.fact).collect();
+    eprint!("{}", snapshot.matcher.explain(question, &top));
+    for c in ranking.candidates.iter().take(5) {
+        let id = &snapshot.base.facts()[c.fact].id;
+        eprintln!(
+            "{id:<28} score {:6.2}  coverage {:.2}  covered {:5.2}  confidence {:6.2}",
+            c.score,
+            c.coverage,
+            c.covered,
+            c.confidence()
+        );
+    }
+}

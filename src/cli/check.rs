@@ -1,0 +1,52 @@
+//! `kotae check`: validates a knowledge directory for moderators, printing
+//! every problem as `file:line:column: error: message`.
+
+use crate::core::load::{self, Severity};
+use anyhow::Result;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The knowledge directory; without it, the built-in fact base.
+    dir: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let (name, result) = match &args.dir {
+        Some(dir) => (dir.display().to_string(), load::load_dir(dir)),
+        None => ("built-in fact base".to_string(), load::load_embedded()),
+    };
+    let diags = match &result {
+        Ok(loaded) => loaded.warnings.clone(),
+        Err(diags) => diags.clone(),
+    };
+    for d in &diags {
+        match &args.dir {
+            Some(dir) => println!("{}/{d}", dir.display()),
+            None => println!("{d}"),
+        }
+    }
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diags.len() - errors;
+    match result {
+        Ok(loaded) => {
+            let base = loaded.base;
+            println!(
+                "{name}: ok: {} facts, {} sources, {} alias groups, revision {} ({warnings} warnings)",
+                base.facts().len(),
+                base.sources().len(),
+                base.aliases().len(),
+                base.revision()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(_) => {
+            println!("{name}: {errors} errors, {warnings} warnings; nothing was loaded");
+            Ok(ExitCode::from(1))
+        }
+    }
+}

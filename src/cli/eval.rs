@@ -1,0 +1,149 @@
+//! `kotae eval`: runs a question set (the format of `shared/eval/dev.toml`)
+//! and reports top-1 accuracy per language, the share of out-of-scope
+//! questions declined, reply-language accuracy and every miss. Moderators run
+//! it before publishing an edit; CI runs it as a quality gate.
+
+use super::KnowledgeArg;
+use crate::core::{Kotae, Lang, LangChoice};
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The question set: [[case]] tables with q, lang and expect.
+    file: PathBuf,
+    #[command(flatten)]
+    knowledge: KnowledgeArg,
+    /// Fail below this top-1 accuracy on in-scope questions, in any language.
+    #[arg(long, default_value_t = 0.90)]
+    min_accuracy: f64,
+    /// Fail below this share of out-of-scope questions declined.
+    #[arg(long, default_value_t = 0.85)]
+    min_declined: f64,
+    /// Fail below this share of replies in the right language.
+    #[arg(long, default_value_t = 0.98)]
+    min_lang: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuestionSet {
+    case: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    q: String,
+    lang: Lang,
+    expect: Vec<String>,
+}
+
+#[derive(Default)]
+struct Tally {
+    right: usize,
+    total: usize,
+}
+
+impl Tally {
+    fn add(&mut self, right: bool) {
+        self.total += 1;
+        self.right += usize::from(right);
+    }
+
+    fn share(&self) -> f64 {
+        if self.total == 0 {
+            1.0
+        } else {
+            self.right as f64 / self.total as f64
+        }
+    }
+
+    fn line(&self, label: &str) -> String {
+        format!(
+            "{label}: {}/{} = {:.3}",
+            self.right,
+            self.total,
+            self.share()
+        )
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let set: QuestionSet = toml::from_str(&text)
+        .with_context(|| format!("{} is not a question set", args.file.display()))?;
+    let kotae = Kotae::new(args.knowledge.load()?);
+    let mut top1: BTreeMap<Lang, Tally> = BTreeMap::new();
+    let (mut declined, mut lang_ok) = (Tally::default(), Tally::default());
+    let mut misses = Vec::new();
+    for case in &set.case {
+        let reply = match kotae.ask(&case.q, LangChoice::Detect) {
+            Ok(reply) => reply,
+            Err(e) => {
+                misses.push(format!("[{}] {:?}: not asked: {e}", case.lang, case.q));
+                continue;
+            }
+        };
+        let got = reply.answer().map(|a| a.fact_id.as_str());
+        let right = match got {
+            Some(id) => case.expect.iter().any(|e| e == id),
+            None => case.expect.is_empty(),
+        };
+        if case.expect.is_empty() {
+            declined.add(right);
+        } else {
+            top1.entry(case.lang).or_default().add(right);
+        }
+        lang_ok.add(reply.lang == case.lang);
+        if !right {
+            let expected = if case.expect.is_empty() {
+                "a decline".to_string()
+            } else {
+                case.expect.join(" or ")
+            };
+            let got = got.unwrap_or("a decline");
+            misses.push(format!(
+                "[{}] {:?}: expected {expected}, got {got} (score {:.2})",
+                case.lang, case.q, reply.score
+            ));
+        }
+        if reply.lang != case.lang {
+            misses.push(format!(
+                "[{}] {:?}: replied in {}",
+                case.lang, case.q, reply.lang
+            ));
+        }
+    }
+    if !misses.is_empty() {
+        println!("misses:");
+        for m in &misses {
+            println!("  {m}");
+        }
+    }
+    let mut pass = true;
+    for (lang, t) in &top1 {
+        println!("{}", t.line(&format!("top-1 accuracy ({lang})")));
+        pass &= t.share() >= args.min_accuracy;
+    }
+    println!("{}", declined.line("out of scope declined"));
+    println!("{}", lang_ok.line("reply language"));
+    pass &= declined.share() >= args.min_declined && lang_ok.share() >= args.min_lang;
+    println!(
+        "{}",
+        if pass {
+            "pass"
+        } else {
+            "FAIL: below the thresholds"
+        }
+    );
+    Ok(if pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,189 @@
+//! [`Kotae`], the one entry point adapters call: a question in, a [`Reply`] out.
+//!
+//! The fact base and its index live together in a [`Snapshot`] behind an
+//! `ArcSwap`: a reload builds a whole new snapshot and swaps it in, so a
+//! question in flight finishes on the snapshot it started with.
+
+use super::knowledge::FactBase;
+use super::lang::{self, Lang};
+use super::matcher::{Matcher, Ranking};
+use super::messages;
+use super::reply::{Answer, Outcome, Reply, Suggestion};
+use arc_swap::ArcSwap;
+use std::sync::Arc;
+
+/// Longer messages are not questions; refusing them keeps a pasted article
+/// (or a 100 KB flood) from costing anything.
+pub const MAX_QUESTION_CHARS: usize = 1000;
+const MAX_SUGGESTIONS: usize = 3;
+
+/// A fact base and its index, replaced as one.
+pub struct Snapshot {
+    pub base: FactBase,
+    pub matcher: Matcher,
+}
+
+impl Snapshot {
+    pub fn new(base: FactBase) -> Snapshot {
+        let matcher = Matcher::new(&base);
+        Snapshot { base, matcher }
+    }
+
+    /// One example question per fact, in the given language.
+    pub fn topics(&self, lang: Lang) -> Vec<Suggestion> {
+        self.base
+            .facts()
+            .iter()
+            .map(|f| suggestion(f, lang))
+            .collect()
+    }
+
+    fn reply(&self, question: &str, lang: Lang, ranking: Ranking) -> Reply {
+        let score = ranking.candidates.first().map_or(0.0, |c| c.confidence());
+        let outcome = match ranking.answer() {
+            Some(best) => {
+                let fact = &self.base.facts()[best.fact];
+                Outcome::Answer(Answer {
+                    fact_id: fact.id.clone(),
+                    text: fact.answer.get(lang).clone(),
+                    status: fact.status,
+                    updated: fact.updated,
+                    sources: self.base.sources_of(fact).cloned().collect(),
+                })
+            }
+            None => Outcome::Decline {
+                suggestions: self.suggestions(&ranking, lang),
+            },
+        };
+        Reply {
+            question: question.to_string(),
+            lang,
+            score,
+            outcome,
+        }
+    }
+
+    /// The closest facts, or the first ones when nothing was close at all.
+    fn suggestions(&self, ranking: &Ranking, lang: Lang) -> Vec<Suggestion> {
+        let facts = self.base.facts();
+        let mut picked: Vec<usize> = ranking
+            .candidates
+            .iter()
+            .map(|c| c.fact)
+            .take(MAX_SUGGESTIONS)
+            .collect();
+        for i in 0..facts.len() {
+            if picked.len() >= MAX_SUGGESTIONS {
+                break;
+            }
+            if !picked.contains(&i) {
+                picked.push(i);
+            }
+        }
+        picked
+            .into_iter()
+            .map(|i| suggestion(&facts[i], lang))
+            .collect()
+    }
+}
+
+fn suggestion(fact: &super::Fact, lang: Lang) -> Suggestion {
+    let question = fact
+        .questions
+        .get(lang)
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    Suggestion {
+        fact_id: fact.id.clone(),
+        question,
+    }
+}
+
+/// How the reply language is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LangChoice {
+    /// From the question's own text.
+    #[default]
+    Detect,
+    /// From the question, but this language (a user's locale) decides when
+    /// the text is ambiguous.
+    DetectOr(Lang),
+    /// Always this language (a `--lang` flag, a room preference).
+    Explicit(Lang),
+}
+
+impl LangChoice {
+    pub fn resolve(self, question: &str) -> Lang {
+        match self {
+            LangChoice::Explicit(lang) => lang,
+            LangChoice::Detect => lang::detect(question).lang,
+            LangChoice::DetectOr(fallback) => {
+                let d = lang::detect(question);
+                if d.confident { d.lang } else { fallback }
+            }
+        }
+    }
+}
+
+/// Why a message was not treated as a question.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AskError {
+    #[error("the question is empty")]
+    Empty,
+    #[error("the question is {chars} characters long; the limit is {max}")]
+    TooLong { chars: usize, max: usize },
+}
+
+impl AskError {
+    /// What to tell the member, in their language.
+    pub fn message(&self, lang: Lang) -> &'static str {
+        let m = messages::get(lang);
+        match self {
+            AskError::Empty => m.empty_question,
+            AskError::TooLong { .. } => m.too_long,
+        }
+    }
+}
+
+/// The bot's core: answers questions from the current fact base.
+pub struct Kotae {
+    current: ArcSwap<Snapshot>,
+}
+
+impl Kotae {
+    pub fn new(base: FactBase) -> Kotae {
+        Kotae {
+            current: ArcSwap::from_pointee(Snapshot::new(base)),
+        }
+    }
+
+    /// The snapshot in force now; hold it for a whole conversation turn.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Swaps in a new base (already validated) and returns the old snapshot.
+    pub fn replace(&self, base: FactBase) -> Arc<Snapshot> {
+        self.current.swap(Arc::new(Snapshot::new(base)))
+    }
+
+    /// Answers one question.
+    pub fn ask(&self, question: &str, lang: LangChoice) -> Result<Reply, AskError> {
+        let question = question.trim();
+        if question.is_empty() {
+            return Err(AskError::Empty);
+        }
+        let chars = question.chars().count();
+        if chars > MAX_QUESTION_CHARS {
+            return Err(AskError::TooLong {
+                chars,
+                max: MAX_QUESTION_CHARS,
+            });
+        }
+        let lang = lang.resolve(question);
+        let snapshot = self.current.load();
+        let ranking = snapshot.matcher.rank(question);
+        Ok(snapshot.reply(question, lang, ranking))
+    }
+}

@@ -1,0 +1,24 @@
+//! The platform-neutral heart of kotae: the fact base ([`knowledge`], loaded
+//! and validated by [`load`]), text normalisation ([`text`]) and language
+//! detection ([`lang`]), retrieval ([`matcher`]) and the reply model
+//! ([`reply`], with the bot's own words in [`messages`]).
+//!
+//! [`Kotae`] ties them together behind one call, [`Kotae::ask`], and holds
+//! the current fact base behind an atomic pointer so a reload never
+//! disturbs a question in flight.
+
+pub mod knowledge;
+pub mod lang;
+pub mod load;
+pub mod matcher;
+pub mod messages;
+pub mod reply;
+pub mod text;
+
+mod kotae;
+
+pub use knowledge::{Fact, FactBase, Reliability, Source, Status};
+pub use kotae::{AskError, Kotae, LangChoice, MAX_QUESTION_CHARS, Snapshot};
+pub use lang::Lang;
+pub use matcher::Matcher;
+pub use reply::{Answer, Outcome, Reply, Suggestion};

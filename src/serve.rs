@@ -1,0 +1,102 @@
+//! `kotae serve`: runs every chat adapter enabled in the configuration on
+//! one core and one fact base, until SIGTERM or SIGINT.
+
+use crate::config::Config;
+use crate::core::Kotae;
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The configuration file (kotae.toml); `KOTAE_*` variables override it.
+    #[arg(long, env = "KOTAE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// What every adapter gets: the core, where to keep state, and a signal to stop.
+#[derive(Clone)]
+pub struct Context {
+    pub kotae: Arc<Kotae>,
+    pub state_dir: PathBuf,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let config = Config::load(args.config.as_deref())?;
+    init_logging(&config);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(serve(config))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logging(config: &Config) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(config.log.level.as_deref().unwrap_or("info"))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if config.log.json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+async fn serve(config: Config) -> Result<()> {
+    let base = crate::cli::load_base(config.knowledge.as_deref())?;
+    let kotae = Arc::new(Kotae::new(base));
+    std::fs::create_dir_all(&config.state_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create state directory {}: {e}",
+            config.state_dir.display()
+        )
+    })?;
+    let (stop, shutdown) = watch::channel(false);
+    let ctx = Context {
+        kotae,
+        state_dir: config.state_dir.clone(),
+        shutdown,
+    };
+    let mut adapters: tokio::task::JoinSet<Result<()>> = tokio::task::JoinSet::new();
+    #[cfg(feature = "matrix")]
+    if let Some(matrix) = config.matrix.clone() {
+        adapters.spawn(crate::matrix::run(matrix, ctx.clone()));
+    }
+    #[cfg(feature = "discord")]
+    if let Some(discord) = config.discord.clone() {
+        adapters.spawn(crate::discord::run(discord, ctx.clone()));
+    }
+    if adapters.is_empty() {
+        bail!(
+            "no chat adapter is enabled: configure [matrix] or [discord] in kotae.toml, or set KOTAE_MATRIX_HOMESERVER or KOTAE_DISCORD_TOKEN"
+        );
+    }
+    tokio::select! {
+        _ = shutdown_signal() => tracing::info!("shutting down"),
+        Some(done) = adapters.join_next() => {
+            done??;
+        }
+    }
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(8), async {
+        while adapters.join_next().await.is_some() {}
+    })
+    .await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
