@@ -16,12 +16,47 @@ pub struct Args {
     pub config: Option<PathBuf>,
 }
 
-/// What every adapter gets: the core, where to keep state, and a signal to stop.
+/// What every adapter gets: the core, where to keep state, a place to say
+/// whether it is connected, and a signal to stop.
 #[derive(Clone)]
 pub struct Context {
     pub kotae: Arc<Kotae>,
     pub state_dir: PathBuf,
     pub shutdown: watch::Receiver<bool>,
+    pub status: Arc<AdapterStatus>,
+}
+
+/// Which adapters are connected, for `/healthz`.
+#[derive(Debug, Default)]
+pub struct AdapterStatus {
+    connected: std::sync::Mutex<std::collections::BTreeMap<&'static str, bool>>,
+}
+
+impl AdapterStatus {
+    pub fn set(&self, adapter: &'static str, connected: bool) {
+        let mut map = self.connected.lock().unwrap_or_else(|e| e.into_inner());
+        if map.insert(adapter, connected) == Some(true) && !connected {
+            metrics::counter!("kotae_adapter_disconnects_total", "platform" => adapter).increment(1);
+        }
+    }
+
+    /// Adapters and whether each is connected.
+    pub fn snapshot(&self) -> Vec<(&'static str, bool)> {
+        let map = self.connected.lock().unwrap_or_else(|e| e.into_inner());
+        map.iter().map(|(k, v)| (*k, *v)).collect()
+    }
+}
+
+/// Counts one answered or declined question and how long matching took.
+pub fn record_question(platform: &'static str, reply: &crate::core::Reply, elapsed: std::time::Duration) {
+    let outcome = if reply.answer().is_some() { "answered" } else { "declined" };
+    metrics::counter!("kotae_questions_total", "platform" => platform, "lang" => reply.lang.code(), "outcome" => outcome).increment(1);
+    metrics::histogram!("kotae_match_seconds").record(elapsed.as_secs_f64());
+}
+
+/// Counts a request dropped by a per-user rate limit.
+pub fn record_rate_limited(platform: &'static str) {
+    metrics::counter!("kotae_rate_limited_total", "platform" => platform).increment(1);
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
