@@ -36,7 +36,8 @@ impl AdapterStatus {
     pub fn set(&self, adapter: &'static str, connected: bool) {
         let mut map = self.connected.lock().unwrap_or_else(|e| e.into_inner());
         if map.insert(adapter, connected) == Some(true) && !connected {
-            metrics::counter!("kotae_adapter_disconnects_total", "platform" => adapter).increment(1);
+            metrics::counter!("kotae_adapter_disconnects_total", "platform" => adapter)
+                .increment(1);
         }
     }
 
@@ -48,8 +49,16 @@ impl AdapterStatus {
 }
 
 /// Counts one answered or declined question and how long matching took.
-pub fn record_question(platform: &'static str, reply: &crate::core::Reply, elapsed: std::time::Duration) {
-    let outcome = if reply.answer().is_some() { "answered" } else { "declined" };
+pub fn record_question(
+    platform: &'static str,
+    reply: &crate::core::Reply,
+    elapsed: std::time::Duration,
+) {
+    let outcome = if reply.answer().is_some() {
+        "answered"
+    } else {
+        "declined"
+    };
     metrics::counter!("kotae_questions_total", "platform" => platform, "lang" => reply.lang.code(), "outcome" => outcome).increment(1);
     metrics::histogram!("kotae_match_seconds").record(elapsed.as_secs_f64());
 }
@@ -95,6 +104,7 @@ async fn serve(config: Config) -> Result<()> {
         kotae,
         state_dir: config.state_dir.clone(),
         shutdown,
+        status: Arc::default(),
     };
     let mut adapters: tokio::task::JoinSet<Result<()>> = tokio::task::JoinSet::new();
     #[cfg(feature = "matrix")]
