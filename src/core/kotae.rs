@@ -183,7 +183,11 @@ impl Kotae {
         }
         let lang = lang.resolve(question);
         let snapshot = self.current.load();
-        let ranking = snapshot.matcher.rank(question);
+        let ranking = if super::text::is_small_talk(&super::text::normalize(question)) {
+            Ranking::default()
+        } else {
+            snapshot.matcher.rank(question)
+        };
         Ok(snapshot.reply(question, lang, ranking))
     }
 }

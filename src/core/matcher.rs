@@ -25,10 +25,14 @@ const B: f32 = 0.5;
 const QUESTION_WEIGHT: f32 = 1.0;
 const KEYWORD_WEIGHT: f32 = 1.5;
 const ANSWER_WEIGHT: f32 = 0.4;
+/// Length normalisation among example questions, and how much the closest
+/// example question adds to a fact's score.
+const QUESTION_B: f32 = 0.75;
+const QUESTION_MATCH_WEIGHT: f32 = 1.0;
 /// Single Han characters say little on their own; bigrams carry the meaning.
 const UNIGRAM_QUERY_WEIGHT: f32 = 0.2;
 /// A question is answered when its best fact covers this share of it...
-pub const MIN_COVERAGE: f32 = 0.55;
+pub const MIN_COVERAGE: f32 = 0.5;
 /// ...or when the fact covers this much rarity-weighted content (about three
 /// distinctive words) and at least [`MIN_COVERAGE_WITH_EVIDENCE`] of it: a
 /// long, chatty question about a fact says more than the fact's vocabulary.
@@ -62,8 +66,8 @@ impl Candidate {
     }
 
     pub fn is_answer(&self) -> bool {
-        let t = thresholds();
-        self.coverage >= t.0 || (self.covered >= t.1 && self.coverage >= t.2)
+        self.coverage >= MIN_COVERAGE
+            || (self.covered >= STRONG_EVIDENCE && self.coverage >= MIN_COVERAGE_WITH_EVIDENCE)
     }
 }
 
@@ -93,6 +97,10 @@ struct Posting {
 pub struct Matcher {
     terms: HashMap<String, u32>,
     postings: Vec<Vec<Posting>>,
+    /// Per term, the example questions it occurs in: (question, tf).
+    question_postings: Vec<Vec<(u32, f32)>>,
+    /// Per example question, its fact and BM25 length factor.
+    questions: Vec<(u32, f32)>,
     idf: Vec<f32>,
     /// BM25's per-document length factor, `K1 * (1 - B + B * len / avg)`.
     length_factor: Vec<f32>,
@@ -148,6 +156,7 @@ impl Matcher {
             for (_, list) in fact.questions.iter() {
                 for q in list {
                     add(q, QUESTION_WEIGHT, &mut m);
+                    m.index_question(i, q);
                 }
             }
             for (_, list) in fact.keywords.iter() {
@@ -155,6 +164,8 @@ impl Matcher {
                     add(k, KEYWORD_WEIGHT, &mut m);
                 }
             }
+            // A fact's id names its topic ("trade-decline"), so it is a keyword too.
+            add(&fact.id, KEYWORD_WEIGHT, &mut m);
             for (_, answer) in fact.answer.iter() {
                 add(answer, ANSWER_WEIGHT, &mut m);
             }
@@ -195,6 +206,8 @@ impl Matcher {
         Matcher {
             terms: HashMap::new(),
             postings: Vec::new(),
+            question_postings: Vec::new(),
+            questions: Vec::new(),
             idf: Vec::new(),
             length_factor: Vec::new(),
             rare_idf: 0.0,
@@ -209,8 +222,22 @@ impl Matcher {
         let next = self.terms.len() as u32;
         *self.terms.entry(term).or_insert_with(|| {
             self.postings.push(Vec::new());
+            self.question_postings.push(Vec::new());
             next
         })
+    }
+
+    /// Indexes one example question on its own, so a question close to one
+    /// example as a whole is preferred over one that shares words with many.
+    fn index_question(&mut self, fact: usize, question: &str) {
+        let id = self.questions.len() as u32;
+        let terms = self.index_terms(&text::normalize(question));
+        let mut ids: Vec<u32> = terms.into_iter().map(|t| self.intern(t)).collect();
+        self.questions.push((fact as u32, ids.len() as f32));
+        ids.sort_unstable();
+        for run in ids.chunk_by(|a, b| a == b) {
+            self.question_postings[run[0] as usize].push((id, run.len() as f32));
+        }
     }
 
     fn finish(&mut self, lengths: Vec<f32>, mut words: Vec<String>) {
@@ -223,6 +250,11 @@ impl Matcher {
             .iter()
             .map(|l| K1 * (1.0 - B + B * l / avg))
             .collect();
+        let q_count = self.questions.len().max(1) as f32;
+        let q_avg = (self.questions.iter().map(|q| q.1).sum::<f32>() / q_count).max(1.0);
+        for q in &mut self.questions {
+            q.1 = K1 * (1.0 - QUESTION_B + QUESTION_B * q.1 / q_avg);
+        }
         words.sort_unstable();
         words.dedup();
         for w in words {
@@ -409,6 +441,7 @@ impl Matcher {
         let norm = text::normalize(question);
         let a = self.analyze(&norm);
         let mut scores: HashMap<u32, f32> = HashMap::new();
+        let mut question_scores: HashMap<u32, f32> = HashMap::new();
         let mut seen: Vec<u32> = Vec::with_capacity(a.terms.len());
         for &(t, qw) in &a.terms {
             // Repeated terms in a question count once; its wording is not emphasis.
@@ -421,6 +454,19 @@ impl Matcher {
                 let norm_tf = p.tf * (K1 + 1.0) / (p.tf + self.length_factor[p.fact as usize]);
                 *scores.entry(p.fact).or_default() += idf * norm_tf;
             }
+            for &(q, tf) in &self.question_postings[t as usize] {
+                let norm_tf = tf * (K1 + 1.0) / (tf + self.questions[q as usize].1);
+                *question_scores.entry(q).or_default() += idf * norm_tf;
+            }
+        }
+        // Each fact gains the score of its closest example question.
+        let mut best: HashMap<u32, f32> = HashMap::new();
+        for (q, score) in question_scores {
+            let best = best.entry(self.questions[q as usize].0).or_default();
+            *best = best.max(score);
+        }
+        for (fact, q_score) in best {
+            *scores.entry(fact).or_default() += QUESTION_MATCH_WEIGHT * q_score;
         }
         let mut candidates: Vec<Candidate> = scores
             .into_iter()
@@ -489,19 +535,4 @@ fn unigram_term(c: char) -> String {
 
 fn alias_term(group: u32) -> String {
     format!("a{group}")
-}
-
-fn thresholds() -> (f32, f32, f32) {
-    static T: std::sync::OnceLock<(f32, f32, f32)> = std::sync::OnceLock::new();
-    *T.get_or_init(|| {
-        let v: Vec<f32> = std::env::var("KOTAE_T")
-            .ok()
-            .map(|s| s.split(',').map(|x| x.parse().unwrap()).collect())
-            .unwrap_or_default();
-        if v.len() == 3 {
-            (v[0], v[1], v[2])
-        } else {
-            (MIN_COVERAGE, STRONG_EVIDENCE, MIN_COVERAGE_WITH_EVIDENCE)
-        }
-    })
 }

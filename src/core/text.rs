@@ -19,6 +19,9 @@ pub fn normalize(text: &str) -> String {
         .map(|c| if is_word_char(c) { c } else { ' ' })
         .collect();
     let simplified = character_converter::traditional_to_simplified(&folded);
+    // The converter treats Simplified 么 as a Traditional form of 幺, so 什么
+    // would become 什幺 while 什麼 becomes 什么; fold both to 么.
+    let simplified = simplified.replace('幺', "么");
     let mut out = String::with_capacity(simplified.len());
     for word in simplified.split_whitespace() {
         if !out.is_empty() {
@@ -112,6 +115,135 @@ pub fn is_english_stopword(word: &str) -> bool {
     STOP.contains(&word)
 }
 
+/// Greetings, thanks and acknowledgements in the three languages. A message
+/// made only of these is small talk: the bot declines it rather than
+/// matching "thanks" to a fact that happens to say "thanks to".
+const SMALL_TALK: &[&str] = &[
+    "hi",
+    "hello",
+    "hey",
+    "yo",
+    "thanks",
+    "thank",
+    "you",
+    "thx",
+    "ty",
+    "tysm",
+    "ok",
+    "okay",
+    "k",
+    "lol",
+    "lmao",
+    "haha",
+    "yes",
+    "no",
+    "yeah",
+    "yep",
+    "nope",
+    "bye",
+    "good",
+    "morning",
+    "night",
+    "evening",
+    "cool",
+    "nice",
+    "great",
+    "sure",
+    "hmm",
+    "wow",
+    "gm",
+    "gn",
+    "cheers",
+    "sorry",
+    "so",
+    "very",
+    "much",
+    "a",
+    "lot",
+    "bot",
+    "kotae",
+    "please",
+    "got",
+    "it",
+    "see",
+    "ya",
+    "welcome",
+    "np",
+    "こんにちは",
+    "こんばんは",
+    "おはよう",
+    "おはようございます",
+    "ありがとう",
+    "ありがとうございます",
+    "ありがと",
+    "どうも",
+    "はい",
+    "いいえ",
+    "うん",
+    "ええ",
+    "おやすみ",
+    "おやすみなさい",
+    "よろしく",
+    "よろしくお願いします",
+    "なるほど",
+    "すみません",
+    "ごめん",
+    "ごめんなさい",
+    "了解",
+    "了解です",
+    "わかった",
+    "わかりました",
+    "さようなら",
+    "じゃあね",
+    "またね",
+    "笑",
+    "草",
+    "そうなんだ",
+    "すごい",
+    "いいね",
+    "你好",
+    "您好",
+    "谢谢",
+    "谢谢你",
+    "谢谢啦",
+    "多谢",
+    "感谢",
+    "好的",
+    "好",
+    "好吧",
+    "嗯",
+    "嗯嗯",
+    "是的",
+    "对",
+    "对的",
+    "哈哈",
+    "哈哈哈",
+    "再见",
+    "拜拜",
+    "早上好",
+    "早安",
+    "晚安",
+    "行",
+    "可以",
+    "明白",
+    "明白了",
+    "知道了",
+    "收到",
+    "没事",
+    "厉害",
+    "牛",
+    "大家好",
+    "在吗",
+    "辛苦了",
+    "不客气",
+];
+
+/// Whether normalised text is nothing but greetings, thanks or acknowledgements.
+pub fn is_small_talk(normalized: &str) -> bool {
+    let mut words = normalized.split(' ').filter(|w| !w.is_empty()).peekable();
+    words.peek().is_some() && words.all(|w| SMALL_TALK.contains(&w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +266,7 @@ mod tests {
             normalize("日本中心为什么关闭?")
         );
         assert_eq!(normalize("海參崴"), "海参崴");
+        assert_eq!(normalize("什么"), normalize("什麼"));
     }
 
     #[test]
@@ -144,6 +277,24 @@ mod tests {
         assert!(matches!(segs[0], Segment::Word(0, "japan")));
         assert!(matches!(segs[1], Segment::Word(_, "center")));
         assert!(matches!(segs[2], Segment::Cjk(_, _)));
+    }
+
+    #[test]
+    fn recognises_small_talk() {
+        for text in [
+            "thanks!",
+            "Thank you so much",
+            "ありがとうございます!",
+            "好的",
+            "謝謝",
+            "hi bot",
+            "OK",
+        ] {
+            assert!(is_small_talk(&normalize(text)), "{text}");
+        }
+        for text in ["thanks to whom?", "日本中心是什么", "why", ""] {
+            assert!(!is_small_talk(&normalize(text)), "{text}");
+        }
     }
 
     #[test]

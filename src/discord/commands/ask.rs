@@ -1,0 +1,112 @@
+//! `/ask question:<text> [lang]`: answers from the fact base, publicly, or
+//! declines ephemerally with suggestions.
+//!
+//! The reply language is the question's own; when the question is
+//! ambiguous (short Han-only text), the member's Discord locale decides;
+//! an explicit `lang` overrides both.
+
+use super::{Ctx, Error, locale_lang, say, send_pages};
+use crate::core::{Lang, LangChoice, Outcome};
+use crate::discord::{autocomplete, render};
+use poise::serenity_prelude as serenity;
+use std::time::Instant;
+
+/// A language to answer in, whatever the question is written in.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum LangOption {
+    #[name = "日本語"]
+    Ja,
+    #[name = "中文"]
+    Zh,
+    #[name = "English"]
+    En,
+}
+
+impl From<LangOption> for Lang {
+    fn from(option: LangOption) -> Lang {
+        match option {
+            LangOption::Ja => Lang::Ja,
+            LangOption::Zh => Lang::Zh,
+            LangOption::En => Lang::En,
+        }
+    }
+}
+
+/// Ask about the end of the Japan Centers in Russia; answers cite sources
+#[poise::command(
+    slash_command,
+    name_localized("ja", "質問"),
+    name_localized("zh-CN", "提问"),
+    name_localized("zh-TW", "提問"),
+    description_localized("ja", "ロシアの日本センター閉鎖について質問します(出典付きで回答)"),
+    description_localized("zh-CN", "询问俄罗斯日本中心关闭一事(回答注明出处)"),
+    description_localized("zh-TW", "詢問俄羅斯日本中心關閉一事(回答註明出處)")
+)]
+pub async fn ask(
+    ctx: Ctx<'_>,
+    #[description = "Your question, in Japanese, Chinese or English"]
+    #[name_localized("ja", "質問文")]
+    #[description_localized("ja", "質問(日本語・中国語・英語)")]
+    #[name_localized("zh-CN", "问题")]
+    #[description_localized("zh-CN", "你的问题(中文、日语或英语)")]
+    #[name_localized("zh-TW", "問題")]
+    #[description_localized("zh-TW", "你的問題(中文、日語或英語)")]
+    #[autocomplete = "complete_question"]
+    // Matches crate::core::MAX_QUESTION_CHARS (a test checks), so Discord
+    // stops a longer question before it is sent.
+    #[max_length = 1000]
+    question: String,
+    #[description = "Answer in this language"]
+    #[name_localized("ja", "言語")]
+    #[description_localized("ja", "回答の言語")]
+    #[name_localized("zh-CN", "语言")]
+    #[description_localized("zh-CN", "回答所用的语言")]
+    #[name_localized("zh-TW", "語言")]
+    #[description_localized("zh-TW", "回答所用的語言")]
+    lang: Option<LangOption>,
+) -> Result<(), Error> {
+    let choice = lang_choice(lang.map(Lang::from), ctx.locale());
+    let started = Instant::now();
+    let reply = match ctx.data().kotae.ask(&question, choice) {
+        Ok(reply) => reply,
+        Err(e) => return say(ctx, e.message(choice.resolve(&question))).await,
+    };
+    crate::serve::record_question("discord", &reply, started.elapsed());
+    let ephemeral = matches!(reply.outcome, Outcome::Decline { .. });
+    send_pages(ctx, render::reply(&reply), ephemeral).await
+}
+
+/// An explicit language wins; otherwise the question's, with the locale
+/// breaking ties.
+pub fn lang_choice(explicit: Option<Lang>, locale: Option<&str>) -> LangChoice {
+    match (explicit, locale.and_then(Lang::from_locale)) {
+        (Some(lang), _) => LangChoice::Explicit(lang),
+        (None, Some(locale)) => LangChoice::DetectOr(locale),
+        (None, None) => LangChoice::Detect,
+    }
+}
+
+async fn complete_question(ctx: Ctx<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let snapshot = ctx.data().kotae.snapshot();
+    let choices = autocomplete::questions(&snapshot.base, locale_lang(ctx), partial);
+    super::choices(choices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_beats_locale_beats_nothing() {
+        assert_eq!(
+            lang_choice(Some(Lang::En), Some("ja")),
+            LangChoice::Explicit(Lang::En)
+        );
+        assert_eq!(
+            lang_choice(None, Some("zh-TW")),
+            LangChoice::DetectOr(Lang::Zh)
+        );
+        assert_eq!(lang_choice(None, Some("ko")), LangChoice::Detect);
+        assert_eq!(lang_choice(None, None), LangChoice::Detect);
+    }
+}

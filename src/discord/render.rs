@@ -1,0 +1,685 @@
+//! Replies as Discord embeds, within Discord's limits.
+//!
+//! Pure functions with no I/O, so the limits are unit-tested here: a title
+//! holds 256 characters, a description 4096, a field 1024 (its name 256), a
+//! footer 2048; one message carries at most ten embeds and 6000 characters
+//! across them, and plain content 2000. Every renderer lists its parts
+//! (title, text, fields, footer) and [`pack`]s them: long text is split at
+//! paragraph, sentence or word boundaries into several embeds and, past
+//! 6000 characters, several messages ("pages"). Nothing is ever too long to
+//! send.
+
+use crate::core::knowledge::{Fact, PartialDate, Source, Status};
+use crate::core::reply::{Answer, Outcome, Reply, Suggestion, source_label};
+use crate::core::{Lang, messages};
+use poise::serenity_prelude as serenity;
+
+pub const TITLE_MAX: usize = 256;
+pub const DESCRIPTION_MAX: usize = 4096;
+pub const FIELD_NAME_MAX: usize = 256;
+pub const FIELD_VALUE_MAX: usize = 1024;
+pub const FIELDS_MAX: usize = 25;
+pub const FOOTER_MAX: usize = 2048;
+pub const MESSAGE_TOTAL_MAX: usize = 6000;
+pub const EMBEDS_PER_MESSAGE: usize = 10;
+pub const CONTENT_MAX: usize = 2000;
+/// Where an answer is cut: curated answers are far shorter, and a slip in
+/// the fact base must not flood a channel with pages.
+pub const ANSWER_MAX: usize = 12_000;
+const MAX_SUGGESTIONS: usize = 3;
+
+const GREEN: u32 = 0x2e7d32;
+const BLUE: u32 = 0x1565c0;
+const ORANGE: u32 = 0xef6c00;
+const GREY: u32 = 0x757575;
+const BLURPLE: u32 = 0x5865f2;
+
+/// One embed, as plain data so tests can measure it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Embed {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub fields: Vec<Field>,
+    pub footer: Option<String>,
+    pub colour: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+}
+
+/// The embeds of one message.
+pub type Page = Vec<Embed>;
+
+impl Embed {
+    /// The characters that count toward a message's 6000.
+    pub fn chars(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_deref().map_or(0, count);
+        let fields: usize = self
+            .fields
+            .iter()
+            .map(|f| count(&f.name) + count(&f.value))
+            .sum();
+        opt(&self.title) + opt(&self.description) + opt(&self.footer) + fields
+    }
+
+    pub fn to_serenity(&self) -> serenity::CreateEmbed {
+        let mut e = serenity::CreateEmbed::new().colour(self.colour);
+        if let Some(title) = &self.title {
+            e = e.title(title);
+        }
+        if let Some(text) = &self.description {
+            e = e.description(text);
+        }
+        for f in &self.fields {
+            e = e.field(&f.name, &f.value, false);
+        }
+        if let Some(footer) = &self.footer {
+            e = e.footer(serenity::CreateEmbedFooter::new(footer));
+        }
+        e
+    }
+
+    fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.description.is_none()
+            && self.fields.is_empty()
+            && self.footer.is_none()
+    }
+
+    /// Whether the part's slot is free, keeping title, text, fields, footer in order.
+    fn has_room(&self, part: &Part) -> bool {
+        match part {
+            Part::Title(_) => self.is_empty(),
+            Part::Text(_) => {
+                self.description.is_none() && self.fields.is_empty() && self.footer.is_none()
+            }
+            Part::Field(_) => self.fields.len() < FIELDS_MAX && self.footer.is_none(),
+            Part::Footer(_) => self.footer.is_none(),
+        }
+    }
+
+    fn add(&mut self, part: Part) {
+        match part {
+            Part::Title(t) => self.title = Some(t),
+            Part::Text(t) => self.description = Some(t),
+            Part::Field(f) => self.fields.push(f),
+            Part::Footer(t) => self.footer = Some(t),
+        }
+    }
+}
+
+/// A piece of an embed, each already within its own limit.
+enum Part {
+    Title(String),
+    Text(String),
+    Field(Field),
+    Footer(String),
+}
+
+impl Part {
+    fn chars(&self) -> usize {
+        match self {
+            Part::Title(t) | Part::Text(t) | Part::Footer(t) => count(t),
+            Part::Field(f) => count(&f.name) + count(&f.value),
+        }
+    }
+}
+
+/// Lays parts out into embeds and pages; a part that does not fit opens a
+/// new embed, and one that would overflow the message opens a new page.
+fn pack(parts: impl IntoIterator<Item = Part>, colour: u32) -> Vec<Page> {
+    let fresh = || Embed {
+        colour,
+        ..Embed::default()
+    };
+    let (mut pages, mut page, mut embed) = (Vec::new(), Page::new(), fresh());
+    for part in parts {
+        let used: usize = page.iter().map(Embed::chars).sum();
+        if !embed.has_room(&part) || used + embed.chars() + part.chars() > MESSAGE_TOTAL_MAX {
+            let full = std::mem::replace(&mut embed, fresh());
+            if !full.is_empty() {
+                page.push(full);
+            }
+            let used: usize = page.iter().map(Embed::chars).sum();
+            if page.len() == EMBEDS_PER_MESSAGE || used + part.chars() > MESSAGE_TOTAL_MAX {
+                pages.push(std::mem::take(&mut page));
+            }
+        }
+        embed.add(part);
+    }
+    if !embed.is_empty() {
+        page.push(embed);
+    }
+    if !page.is_empty() {
+        pages.push(page);
+    }
+    pages
+}
+
+/// Any reply from the core.
+pub fn reply(reply: &Reply) -> Vec<Page> {
+    match &reply.outcome {
+        Outcome::Answer(a) => answer(&reply.question, reply.lang, a),
+        Outcome::Decline { suggestions } => decline(&reply.question, reply.lang, suggestions),
+    }
+}
+
+/// An answer: the asker's question as the title, the answer, a note when it
+/// needs one, the numbered sources, and the fact id and update in the footer.
+pub fn answer(question: &str, lang: Lang, a: &Answer) -> Vec<Page> {
+    let mut parts = title(question);
+    let text = truncate(&a.text, ANSWER_MAX);
+    parts.extend(split(&text, DESCRIPTION_MAX).into_iter().map(Part::Text));
+    if let Some(note) = a.note() {
+        parts.push(field("⚠", note.text(lang)));
+    }
+    parts.extend(source_fields(lang, &a.sources));
+    parts.push(footer(&a.fact_id, a.updated, lang));
+    pack(parts, status_colour(a.status))
+}
+
+/// A decline, with up to three questions the bot can answer.
+pub fn decline(question: &str, lang: Lang, suggestions: &[Suggestion]) -> Vec<Page> {
+    let m = messages::get(lang);
+    let mut text = m.decline.to_string();
+    if !suggestions.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(m.suggest);
+        for s in suggestions.iter().take(MAX_SUGGESTIONS) {
+            text.push_str("\n• ");
+            text.push_str(&s.question);
+        }
+    }
+    let mut parts = title(question);
+    parts.extend(split(&text, DESCRIPTION_MAX).into_iter().map(Part::Text));
+    pack(parts, GREY)
+}
+
+/// `/topics`: one question per fact, with the fact id `/sources` takes.
+pub fn topics(lang: Lang, topics: &[Suggestion]) -> Vec<Page> {
+    let lines: Vec<String> = topics
+        .iter()
+        .map(|t| format!("• {} — `{}`", t.question, t.fact_id))
+        .collect();
+    let mut parts = title(messages::get(lang).topics);
+    parts.extend(lines_into(&lines, DESCRIPTION_MAX).into_iter().map(Part::Text));
+    pack(parts, BLURPLE)
+}
+
+/// `/sources`: what one fact rests on.
+pub fn sources(lang: Lang, fact: &Fact, sources: &[Source]) -> Vec<Page> {
+    let question = fact.questions.get(lang).first().map_or("", String::as_str);
+    let mut parts = title(question);
+    parts.extend(source_fields(lang, sources));
+    parts.push(footer(&fact.id, fact.updated, lang));
+    pack(parts, status_colour(fact.status))
+}
+
+/// What `/about` reports besides the help text.
+pub struct About {
+    pub facts: usize,
+    pub sources: usize,
+    pub revision: String,
+}
+
+/// `/about`: what the bot does and which fact base it answers from.
+pub fn about(lang: Lang, about: &About) -> Vec<Page> {
+    let w = words(lang);
+    let m = messages::get(lang);
+    let mut parts = title("kotae (答え)");
+    parts.push(Part::Text(truncate(m.help, DESCRIPTION_MAX)));
+    parts.push(field(w.facts, &about.facts.to_string()));
+    parts.push(field(m.sources, &about.sources.to_string()));
+    parts.push(field(w.revision, &about.revision));
+    parts.push(Part::Footer(format!(
+        "kotae {}",
+        env!("CARGO_PKG_VERSION")
+    )));
+    pack(parts, BLURPLE)
+}
+
+/// A line from the bot itself (help, an error) as an embed.
+pub fn notice(text: &str) -> Vec<Page> {
+    pack(split(text, DESCRIPTION_MAX).into_iter().map(Part::Text), GREY)
+}
+
+/// Plain message content, within the 2000-character limit.
+pub fn content(text: &str) -> String {
+    truncate(text, CONTENT_MAX)
+}
+
+/// Every message the bot sends carries this: no one is pinged, not even
+/// the member whose message it replies to.
+pub fn no_pings() -> serenity::CreateAllowedMentions {
+    serenity::CreateAllowedMentions::new().replied_user(false)
+}
+
+/// A member's text made safe to show: no mention (`@everyone`, `<@&role>`,
+/// `<@user>`) and no masked link survives, and it stays on one line. A
+/// zero-width space breaks each without changing what the reader sees.
+pub fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut prev = '\0';
+    for ch in text.chars() {
+        match ch {
+            '\n' | '\r' | '\t' => out.push(' '),
+            '@' => out.push_str("@\u{200b}"),
+            '(' if prev == ']' => out.push_str("\u{200b}("),
+            _ => out.push(ch),
+        }
+        prev = ch;
+    }
+    out
+}
+
+fn title(question: &str) -> Vec<Part> {
+    let question = question.trim();
+    if question.is_empty() {
+        return Vec::new();
+    }
+    vec![Part::Title(truncate(&inert(question), TITLE_MAX))]
+}
+
+fn field(name: &str, value: &str) -> Part {
+    Part::Field(Field {
+        name: truncate(name, FIELD_NAME_MAX),
+        value: truncate(value, FIELD_VALUE_MAX),
+    })
+}
+
+fn footer(fact_id: &str, updated: Option<PartialDate>, lang: Lang) -> Part {
+    let text = match updated {
+        Some(date) => format!("{fact_id} · {} {date}", words(lang).updated),
+        None => fact_id.to_string(),
+    };
+    Part::Footer(truncate(&text, FOOTER_MAX))
+}
+
+/// The numbered source links, as many "Sources" fields as they need.
+fn source_fields(lang: Lang, sources: &[Source]) -> Vec<Part> {
+    let lines: Vec<String> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| source_line(i + 1, s))
+        .collect();
+    let name = messages::get(lang).sources;
+    lines_into(&lines, FIELD_VALUE_MAX)
+        .iter()
+        .map(|value| field(name, value))
+        .collect()
+}
+
+/// `n. [publisher「title」 (date)](url)`, never longer than a field.
+fn source_line(n: usize, source: &Source) -> String {
+    let label = source_label(source);
+    match source.url.as_deref().and_then(link_target) {
+        Some(url) if count(&url) < FIELD_VALUE_MAX / 2 => {
+            let budget = FIELD_VALUE_MAX - count(&url) - 16;
+            let mut text = link_text(&truncate(&label, budget));
+            if count(&text) > budget {
+                text = link_text(&truncate(&label, budget / 2));
+            }
+            format!("{n}. [{text}]({url})")
+        }
+        _ => truncate(&format!("{n}. {label}"), FIELD_VALUE_MAX),
+    }
+}
+
+/// Only web links, with the characters that would end a markdown link escaped.
+fn link_target(url: &str) -> Option<String> {
+    let url = url.trim();
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return None;
+    }
+    Some(
+        url.replace(' ', "%20")
+            .replace('(', "%28")
+            .replace(')', "%29"),
+    )
+}
+
+fn link_text(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+}
+
+/// Joins lines into blocks of at most `max` characters, never splitting a
+/// line unless it alone is too long.
+fn lines_into(lines: &[String], max: usize) -> Vec<String> {
+    let mut blocks: Vec<String> = Vec::new();
+    let mut block = String::new();
+    for line in lines.iter().flat_map(|l| split(l, max)) {
+        if !block.is_empty() && count(&block) + 1 + count(&line) > max {
+            blocks.push(std::mem::take(&mut block));
+        }
+        if !block.is_empty() {
+            block.push('\n');
+        }
+        block.push_str(&line);
+    }
+    if !block.is_empty() {
+        blocks.push(block);
+    }
+    blocks
+}
+
+/// Splits text into pieces of at most `max` characters (see [`cut_point`]).
+pub fn split(text: &str, max: usize) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut rest = text.trim();
+    while count(rest) > max {
+        let cut = cut_point(rest, max);
+        pieces.push(rest[..cut].trim_end().to_string());
+        rest = rest[cut..].trim_start();
+    }
+    if !rest.is_empty() {
+        pieces.push(rest.to_string());
+    }
+    pieces
+}
+
+/// At most `max` characters, ending in "…" when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if count(text) <= max {
+        return text.to_string();
+    }
+    let cut = cut_point(text, max.saturating_sub(1));
+    format!("{}…", text[..cut].trim_end())
+}
+
+/// Where to cut text to keep at most `max` characters: after the last
+/// paragraph, line, sentence or word break in the final quarter, or, in
+/// text with none there (long Han text without punctuation), at `max`.
+fn cut_point(text: &str, max: usize) -> usize {
+    let limit = byte_offset(text, max);
+    let floor = byte_offset(text, max * 3 / 4);
+    let tail = &text[floor..limit];
+    let after = |i: usize, c: char| i + c.len_utf8();
+    let found = tail
+        .rfind("\n\n")
+        .map(|i| i + 2)
+        .or_else(|| tail.rfind('\n').map(|i| i + 1))
+        .or_else(|| {
+            tail.char_indices()
+                .filter(|&(i, c)| {
+                    matches!(c, '。' | '！' | '？')
+                        || (matches!(c, '.' | '!' | '?')
+                            && tail[after(i, c)..].starts_with(char::is_whitespace))
+                })
+                .map(|(i, c)| after(i, c))
+                .last()
+        })
+        .or_else(|| {
+            tail.char_indices()
+                .filter(|(_, c)| c.is_whitespace())
+                .map(|(i, c)| after(i, c))
+                .last()
+        });
+    match found {
+        Some(i) if floor + i > 0 => floor + i,
+        _ => limit,
+    }
+}
+
+/// The byte offset of the `chars`-th character (or the end).
+fn byte_offset(text: &str, chars: usize) -> usize {
+    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
+}
+
+fn count(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn status_colour(status: Status) -> u32 {
+    match status {
+        Status::Confirmed => GREEN,
+        Status::Reported => BLUE,
+        Status::Disputed => ORANGE,
+    }
+}
+
+/// Words only the Discord embeds use.
+struct Words {
+    updated: &'static str,
+    facts: &'static str,
+    revision: &'static str,
+}
+
+fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::Ja => &Words {
+            updated: "更新",
+            facts: "項目数",
+            revision: "版",
+        },
+        Lang::Zh => &Words {
+            updated: "更新于",
+            facts: "条目数",
+            revision: "版本",
+        },
+        Lang::En => &Words {
+            updated: "updated",
+            facts: "Facts",
+            revision: "Revision",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::knowledge::Reliability;
+
+    fn source(n: usize, reliability: Reliability) -> Source {
+        Source {
+            id: format!("s{n}"),
+            publisher: format!("Publisher {n}"),
+            title: Some(format!("Title [{n}]")),
+            url: Some(format!("https://example.org/{n}")),
+            published: PartialDate::parse("2025-01-19"),
+            language: "en".into(),
+            reliability,
+        }
+    }
+
+    fn answer_with(text: String, sources: Vec<Source>) -> Answer {
+        Answer {
+            fact_id: "closure-date".into(),
+            text,
+            status: Status::Confirmed,
+            updated: PartialDate::parse("2026-11-23"),
+            sources,
+        }
+    }
+
+    /// Every Discord limit, on every page.
+    fn assert_within_limits(pages: &[Page]) {
+        assert!(!pages.is_empty());
+        for page in pages {
+            assert!(!page.is_empty() && page.len() <= EMBEDS_PER_MESSAGE);
+            assert!(page.iter().map(Embed::chars).sum::<usize>() <= MESSAGE_TOTAL_MAX);
+            for e in page {
+                let len = |s: &Option<String>| s.as_deref().map_or(0, count);
+                assert!(len(&e.title) <= TITLE_MAX);
+                assert!(len(&e.description) <= DESCRIPTION_MAX);
+                assert!(len(&e.footer) <= FOOTER_MAX);
+                assert!(e.fields.len() <= FIELDS_MAX);
+                for f in &e.fields {
+                    assert!(count(&f.name) <= FIELD_NAME_MAX && !f.name.is_empty());
+                    assert!(count(&f.value) <= FIELD_VALUE_MAX && !f.value.is_empty());
+                }
+            }
+        }
+    }
+
+    fn descriptions(pages: &[Page]) -> String {
+        pages
+            .iter()
+            .flatten()
+            .filter_map(|e| e.description.clone())
+            .collect()
+    }
+
+    fn squash(s: &str) -> String {
+        s.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    #[test]
+    fn a_short_answer_is_one_embed() {
+        let a = answer_with(
+            "They closed.".into(),
+            vec![source(1, Reliability::Press), source(2, Reliability::Official)],
+        );
+        let pages = answer("When did they close?", Lang::En, &a);
+        assert_eq!(pages.len(), 1);
+        let [e] = pages[0].as_slice() else {
+            panic!("one embed")
+        };
+        assert_eq!(e.title.as_deref(), Some("When did they close?"));
+        assert_eq!(e.description.as_deref(), Some("They closed."));
+        assert_eq!(e.fields.len(), 1);
+        assert_eq!(e.fields[0].name, "Sources");
+        assert_eq!(
+            e.fields[0].value,
+            "1. [Publisher 1「Title \\[1\\]」 (2025-01-19)](https://example.org/1)\n\
+             2. [Publisher 2「Title \\[2\\]」 (2025-01-19)](https://example.org/2)"
+        );
+        assert_eq!(
+            e.footer.as_deref(),
+            Some("closure-date · updated 2026-11-23")
+        );
+        assert_eq!(e.colour, GREEN);
+    }
+
+    #[test]
+    fn notes_appear_for_disputed_and_self_published_answers() {
+        let mut a = answer_with("x".into(), vec![source(1, Reliability::SelfPublished)]);
+        let note = |a: &Answer| answer("q", Lang::Ja, a)[0][0].fields[0].value.clone();
+        assert!(note(&a).contains("自己出版"));
+        a.status = Status::Disputed;
+        a.sources = vec![source(1, Reliability::Press)];
+        assert!(note(&a).contains("出典によって"));
+    }
+
+    #[test]
+    fn an_over_long_answer_is_split_cleanly_and_keeps_every_word() {
+        let sentence = "The Japan Centers closed after the memorandum ended. ";
+        let text = sentence.repeat(200); // about 10,600 characters
+        let sources = (1..=40).map(|n| source(n, Reliability::Press)).collect();
+        let pages = answer("Why?", Lang::En, &answer_with(text.clone(), sources));
+        assert_within_limits(&pages);
+        assert!(pages.len() >= 2);
+        assert_eq!(squash(&descriptions(&pages)), squash(&text));
+        for e in pages.iter().flatten() {
+            if let Some(d) = &e.description {
+                assert!(d.ends_with('.'), "cut mid-sentence: …{}", &d[d.len() - 20..]);
+            }
+        }
+        let sources: String = pages
+            .iter()
+            .flatten()
+            .flat_map(|e| &e.fields)
+            .map(|f| f.value.clone() + "\n")
+            .collect();
+        for n in 1..=40 {
+            assert!(sources.contains(&format!("\n{n}. [")) || sources.starts_with("1. ["));
+        }
+        let last = pages.last().unwrap().last().unwrap();
+        assert!(last.footer.as_deref().unwrap().starts_with("closure-date"));
+    }
+
+    #[test]
+    fn han_text_without_spaces_splits_at_full_stops_or_hard() {
+        let text = "日本センターは閉鎖された。".repeat(700);
+        let pages = answer("?", Lang::Ja, &answer_with(text.clone(), vec![]));
+        assert_within_limits(&pages);
+        assert_eq!(squash(&descriptions(&pages)), squash(&text));
+        let solid = "閉".repeat(9000);
+        let pages = answer("?", Lang::Ja, &answer_with(solid.clone(), vec![]));
+        assert_within_limits(&pages);
+        assert_eq!(descriptions(&pages), solid);
+    }
+
+    #[test]
+    fn runaway_answers_and_sources_are_trimmed_never_refused() {
+        let huge = "word ".repeat(50_000);
+        let mut long_source = source(1, Reliability::Press);
+        long_source.publisher = "P".repeat(3000);
+        long_source.url = Some(format!("https://example.org/{}", "x".repeat(2000)));
+        let pages = answer("q", Lang::En, &answer_with(huge, vec![long_source]));
+        assert_within_limits(&pages);
+        assert!(descriptions(&pages).ends_with('…'));
+        assert!(pages.len() <= 4);
+    }
+
+    #[test]
+    fn questions_are_rendered_inert() {
+        let q = "@everyone <@&123> <@456> @here [free nitro](https://evil.example) ok?\nline";
+        let shown = inert(q);
+        for bad in ["@everyone", "@here", "<@&", "<@4", "](", "\n"] {
+            assert!(!shown.contains(bad), "{bad} survived in {shown}");
+        }
+        assert_eq!(shown.replace('\u{200b}', ""), q.replace('\n', " "));
+        let pages = answer(q, Lang::En, &answer_with("a".into(), vec![]));
+        assert_eq!(pages[0][0].title.as_deref(), Some(shown.as_str()));
+    }
+
+    #[test]
+    fn a_long_question_title_is_trimmed() {
+        let q = "why ".repeat(200);
+        let t = answer(&q, Lang::En, &answer_with("a".into(), vec![]))[0][0]
+            .title
+            .clone()
+            .unwrap();
+        assert!(count(&t) <= TITLE_MAX && t.ends_with('…'));
+    }
+
+    #[test]
+    fn declines_offer_at_most_three_suggestions() {
+        let s = |n| Suggestion {
+            fact_id: format!("f{n}"),
+            question: format!("Question {n}?"),
+        };
+        let pages = decline("??", Lang::En, &[s(1), s(2), s(3), s(4)]);
+        assert_within_limits(&pages);
+        let d = pages[0][0].description.clone().unwrap();
+        assert!(d.starts_with(messages::get(Lang::En).decline));
+        assert_eq!(d.matches("\n• ").count(), 3);
+        assert!(!d.contains("Question 4"));
+    }
+
+    #[test]
+    fn many_topics_spread_over_embeds() {
+        let topics: Vec<Suggestion> = (0..400)
+            .map(|n| Suggestion {
+                fact_id: format!("fact-{n}"),
+                question: format!("What happened with topic number {n}?"),
+            })
+            .collect();
+        let pages = super::topics(Lang::En, &topics);
+        assert_within_limits(&pages);
+        let all = descriptions(&pages);
+        assert!(all.contains("`fact-0`") && all.contains("`fact-399`"));
+    }
+
+    #[test]
+    fn truncate_and_content_respect_limits() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("one two three", 9), "one two…");
+        assert_eq!(count(&content(&"x".repeat(5000))), CONTENT_MAX);
+    }
+
+    #[test]
+    fn no_pings_serialises_to_empty_parse() {
+        let v = serde_json::to_value(no_pings()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"parse": [], "users": [], "roles": [], "replied_user": false})
+        );
+    }
+}

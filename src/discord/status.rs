@@ -1,0 +1,41 @@
+//! Reports the connection to `/healthz`: connected while every shard is.
+//!
+//! A serenity event handler rather than part of the poise framework,
+//! because serenity sends shard stage changes only to event handlers.
+
+use crate::serve::AdapterStatus;
+use poise::serenity_prelude as serenity;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub struct StatusHandler {
+    status: Arc<AdapterStatus>,
+    shards: Mutex<HashMap<serenity::ShardId, bool>>,
+}
+
+impl StatusHandler {
+    pub fn new(status: Arc<AdapterStatus>) -> StatusHandler {
+        StatusHandler {
+            status,
+            shards: Mutex::default(),
+        }
+    }
+}
+
+#[serenity::async_trait]
+impl serenity::EventHandler for StatusHandler {
+    async fn shard_stage_update(
+        &self,
+        _: serenity::Context,
+        event: serenity::ShardStageUpdateEvent,
+    ) {
+        let connected = {
+            let mut shards = self.shards.lock().unwrap_or_else(|e| e.into_inner());
+            let up = event.new == serenity::ConnectionStage::Connected;
+            shards.insert(event.shard_id, up);
+            shards.values().all(|up| *up)
+        };
+        tracing::debug!(shard = %event.shard_id, stage = %event.new, "Discord shard");
+        self.status.set("discord", connected);
+    }
+}

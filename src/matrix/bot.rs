@@ -1,0 +1,321 @@
+//! Answering one message: is it for the bot, is its sender within the rate
+//! limit, what does the core say, and the reply sent as an `m.notice` in
+//! reply to it (in its thread, if it was in one).
+//!
+//! A reply is sent with a transaction id derived from the question's event
+//! id, so a retry after a dropped connection is the same send to the
+//! homeserver rather than a second answer.
+
+use super::MatrixConfig;
+use super::command::{self, Incoming, Names, Request};
+use super::memory::Memory;
+use super::render::{self, Rendered};
+use super::retry::{Backoff, is_transient};
+use crate::core::{Kotae, Lang, LangChoice, messages};
+use crate::serve::Context;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use matrix_sdk::ruma::events::room::message::{
+    AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation,
+    ReplyWithinThread, RoomMessageEventContent,
+};
+use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedTransactionId, OwnedUserId, UserId};
+use matrix_sdk::{Client, Room};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+const PLATFORM: &str = "matrix";
+/// A reply that cannot be sent for this long is given up.
+const SEND_PATIENCE: Duration = Duration::from_secs(600);
+
+pub(super) struct Bot {
+    kotae: Arc<Kotae>,
+    pub(super) memory: Memory,
+    names: Names,
+    user_id: OwnedUserId,
+    limiter: Option<DefaultKeyedRateLimiter<OwnedUserId>>,
+    /// The language each member last asked in, for commands that carry no
+    /// text to detect it from.
+    user_langs: Mutex<HashMap<OwnedUserId, Lang>>,
+    catch_up: Option<Duration>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Bot {
+    pub(super) async fn new(
+        config: &MatrixConfig,
+        ctx: &Context,
+        client: Client,
+        memory: Memory,
+    ) -> Bot {
+        let user_id = client.user_id().expect("a logged-in client").to_owned();
+        let names = Names {
+            user_id: user_id.to_string(),
+            display_name: display_name(&client, config).await,
+        };
+        Bot {
+            kotae: ctx.kotae.clone(),
+            memory,
+            names,
+            user_id,
+            limiter: limiter(config),
+            user_langs: Mutex::default(),
+            catch_up: (config.catch_up_minutes > 0)
+                .then(|| Duration::from_secs(config.catch_up_minutes * 60)),
+            shutdown: ctx.shutdown.clone(),
+        }
+    }
+
+    pub(super) fn user_id(&self) -> &UserId {
+        &self.user_id
+    }
+
+    /// Answers the message if it is for the bot.
+    pub(super) async fn handle(&self, room: &Room, event: &OriginalSyncRoomMessageEvent) {
+        let received = Instant::now();
+        if event.sender == self.user_id || !self.is_recent(event) {
+            return;
+        }
+        let Some(request) = self.request(room, event) else {
+            return;
+        };
+        if self.memory.was_answered(&event.event_id).await {
+            return;
+        }
+        if !self.within_limit(&event.sender) {
+            tracing::debug!(sender = %event.sender, "rate limited; staying quiet");
+            crate::serve::record_rate_limited(PLATFORM);
+            return;
+        }
+        let rendered = self.respond(room, &event.sender, request).await;
+        let content = as_reply(rendered, event);
+        let handled = received.elapsed();
+        metrics::histogram!("kotae_matrix_handle_seconds").record(handled.as_secs_f64());
+        tracing::debug!(room = %room.room_id(), event = %event.event_id, ?handled, "replying");
+        if self.send(room, content, transaction_id(event)).await {
+            self.memory.mark_answered(&event.event_id).await;
+        }
+    }
+
+    /// What the message asks of the bot, if anything.
+    fn request(&self, room: &Room, event: &OriginalSyncRoomMessageEvent) -> Option<Request> {
+        // An edit would answer the same question twice.
+        if matches!(event.content.relates_to, Some(Relation::Replacement(_))) {
+            return None;
+        }
+        // Notices are what bots send; answering them starts bot loops.
+        let MessageType::Text(text) = &event.content.msgtype else {
+            return None;
+        };
+        let incoming = Incoming {
+            body: &text.body,
+            html: text.formatted.as_ref().map(|f| f.body.as_str()),
+            mentions_bot: event
+                .content
+                .mentions
+                .as_ref()
+                .is_some_and(|m| m.user_ids.contains(&self.user_id)),
+            direct: room.joined_members_count() == 2,
+        };
+        command::parse(&incoming, &self.names)
+    }
+
+    /// Questions that waited out a long outage are stale.
+    fn is_recent(&self, event: &OriginalSyncRoomMessageEvent) -> bool {
+        let Some(catch_up) = self.catch_up else {
+            return true;
+        };
+        let now = u64::from(MilliSecondsSinceUnixEpoch::now().get());
+        let sent = u64::from(event.origin_server_ts.get());
+        now.saturating_sub(sent) <= catch_up.as_millis() as u64
+    }
+
+    fn within_limit(&self, user: &OwnedUserId) -> bool {
+        self.limiter
+            .as_ref()
+            .is_none_or(|limiter| limiter.check_key(user).is_ok())
+    }
+
+    async fn respond(&self, room: &Room, sender: &UserId, request: Request) -> Rendered {
+        let room_lang = self.memory.room_lang(room.room_id()).await;
+        match request {
+            Request::Ask(question) => self.ask(&question, room_lang, sender),
+            Request::Topics(arg) => {
+                let lang = self.command_lang(room_lang, sender, &arg);
+                render::topics(lang, &self.kotae.snapshot().topics(lang))
+            }
+            Request::Sources(id) => {
+                self.sources(id.trim(), self.command_lang(room_lang, sender, ""))
+            }
+            Request::Lang(arg) => self.set_lang(room, arg.trim()).await,
+            Request::Help => render::help(self.command_lang(room_lang, sender, "")),
+        }
+    }
+
+    fn ask(&self, question: &str, room_lang: Option<Lang>, sender: &UserId) -> Rendered {
+        let choice = match (room_lang, self.last_lang(sender)) {
+            (Some(lang), _) => LangChoice::Explicit(lang),
+            (None, Some(last)) => LangChoice::DetectOr(last),
+            (None, None) => LangChoice::Detect,
+        };
+        let started = Instant::now();
+        match self.kotae.ask(question, choice) {
+            Ok(reply) => {
+                crate::serve::record_question(PLATFORM, &reply, started.elapsed());
+                if room_lang.is_none() {
+                    self.remember_lang(sender, reply.lang);
+                }
+                render::reply(&reply)
+            }
+            Err(e) => render::message(e.message(choice.resolve(question))),
+        }
+    }
+
+    fn sources(&self, id: &str, lang: Lang) -> Rendered {
+        let snapshot = self.kotae.snapshot();
+        let Some(fact) = snapshot.base.fact(id) else {
+            let unknown = messages::get(lang).unknown_fact;
+            // Only an id-like argument is echoed back: it is the member's
+            // text, and a reply should not repeat arbitrary input.
+            let shown = !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            let line = if shown {
+                format!("{unknown} ({id}) — !topics")
+            } else {
+                format!("{unknown} — !topics")
+            };
+            return render::message(&line);
+        };
+        let sources: Vec<_> = snapshot.base.sources_of(fact).cloned().collect();
+        render::sources(lang, &fact.id, &sources)
+    }
+
+    async fn set_lang(&self, room: &Room, arg: &str) -> Rendered {
+        let lang = match arg {
+            "auto" => None,
+            code => match code.parse::<Lang>() {
+                Ok(lang) => Some(lang),
+                Err(_) => return render::message("!lang ja|zh|en|auto"),
+            },
+        };
+        self.memory.set_room_lang(room.room_id(), lang).await;
+        render::message(&format!("lang: {}", lang.map_or("auto", Lang::code)))
+    }
+
+    /// The reply language for a command: the room's choice, a language
+    /// named or written in the argument, the member's last question's, or
+    /// English.
+    fn command_lang(&self, room_lang: Option<Lang>, sender: &UserId, arg: &str) -> Lang {
+        if let Some(lang) = room_lang.or_else(|| arg.trim().parse().ok()) {
+            return lang;
+        }
+        let detected = crate::core::lang::detect(arg);
+        if detected.confident {
+            return detected.lang;
+        }
+        self.last_lang(sender).unwrap_or(Lang::En)
+    }
+
+    fn last_lang(&self, user: &UserId) -> Option<Lang> {
+        let langs = self.user_langs.lock().unwrap_or_else(|e| e.into_inner());
+        langs.get(user).copied()
+    }
+
+    fn remember_lang(&self, user: &UserId, lang: Lang) {
+        let mut langs = self.user_langs.lock().unwrap_or_else(|e| e.into_inner());
+        // A bound on memory for a bot in huge rooms; forgetting only costs
+        // a guess.
+        if langs.len() > 10_000 {
+            langs.clear();
+        }
+        langs.insert(user.to_owned(), lang);
+    }
+
+    /// Sends, retrying while the homeserver is unreachable; true once sent.
+    async fn send(
+        &self,
+        room: &Room,
+        content: RoomMessageEventContent,
+        txn_id: OwnedTransactionId,
+    ) -> bool {
+        let give_up = Instant::now() + SEND_PATIENCE;
+        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            let sent = room
+                .send(content.clone())
+                .with_transaction_id(txn_id.clone())
+                .await;
+            match sent {
+                Ok(_) => return true,
+                Err(e) if is_transient(&e) && Instant::now() < give_up => {
+                    tracing::warn!(room = %room.room_id(), error = %e, "cannot send a reply yet; retrying");
+                    if !backoff.wait(&mut shutdown).await {
+                        return false;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(room = %room.room_id(), error = %e, "cannot send a reply");
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+/// A notice in reply to the question, in its thread if it has one,
+/// mentioning the asker and no one else (`m.mentions` also keeps an
+/// `@room` in the text from pinging the room).
+fn as_reply(
+    rendered: Rendered,
+    question: &OriginalSyncRoomMessageEvent,
+) -> RoomMessageEventContent {
+    let content = RoomMessageEventContent::notice_html(rendered.plain, rendered.html);
+    if matches!(question.content.relates_to, Some(Relation::Thread(_))) {
+        content.make_for_thread(question, ReplyWithinThread::Yes, AddMentions::Yes)
+    } else {
+        content.make_reply_to(question, ForwardThread::No, AddMentions::Yes)
+    }
+}
+
+/// The same question always gives the same transaction id.
+fn transaction_id(question: &OriginalSyncRoomMessageEvent) -> OwnedTransactionId {
+    let digest = Sha256::digest(question.event_id.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("kotae-{hex}").into()
+}
+
+fn limiter(config: &MatrixConfig) -> Option<DefaultKeyedRateLimiter<OwnedUserId>> {
+    let per_minute = NonZeroU32::new(config.rate_per_minute)?;
+    let burst = NonZeroU32::new(config.rate_burst).unwrap_or(per_minute);
+    Some(RateLimiter::keyed(
+        Quota::per_minute(per_minute).allow_burst(burst),
+    ))
+}
+
+/// The name members address the bot by; set from the config when given.
+async fn display_name(client: &Client, config: &MatrixConfig) -> Option<String> {
+    let account = client.account();
+    if let Some(wanted) = &config.display_name {
+        let current = account.get_display_name().await.ok().flatten();
+        if current.as_deref() != Some(wanted.as_str()) {
+            if let Err(e) = account.set_display_name(Some(wanted)).await {
+                tracing::warn!(error = %e, "cannot set the bot's display name");
+            }
+        }
+        return Some(wanted.clone());
+    }
+    match account.get_display_name().await {
+        Ok(name) => name,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the bot's display name");
+            None
+        }
+    }
+}

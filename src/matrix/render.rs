@@ -1,0 +1,216 @@
+//! Replies as Matrix shows them: an HTML body (answer, caveat, numbered
+//! source links) and the plain-text body clients without HTML read.
+//!
+//! Every piece of text that comes from a fact, a source or a member is
+//! escaped here, and only `http(s)` source URLs become links, so nothing in
+//! the fact base or a question can inject markup.
+
+use crate::core::messages;
+use crate::core::reply::source_label;
+use crate::core::{Lang, Outcome, Reply, Source, Suggestion};
+use html_escape::{encode_double_quoted_attribute, encode_text};
+use std::fmt::Write;
+
+/// The two bodies of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Rendered {
+    pub plain: String,
+    pub html: String,
+}
+
+/// The core's answer or its polite refusal.
+pub(super) fn reply(reply: &Reply) -> Rendered {
+    let m = messages::get(reply.lang);
+    let mut html = String::new();
+    match &reply.outcome {
+        Outcome::Answer(answer) => {
+            let _ = write!(html, "<p>{}</p>", text(&answer.text));
+            if let Some(note) = answer.note() {
+                let _ = write!(html, "<p><em>{}</em></p>", text(note.text(reply.lang)));
+            }
+            html.push_str(&source_list(m.sources, &answer.sources));
+        }
+        Outcome::Decline { suggestions } => {
+            let _ = write!(html, "<p>{}</p>", text(m.decline));
+            if !suggestions.is_empty() {
+                let items = suggestions.iter().map(|s| text(&s.question));
+                let _ = write!(html, "<p>{}</p>{}", text(m.suggest), list("ul", items));
+            }
+        }
+    }
+    Rendered {
+        plain: reply.to_text(),
+        html,
+    }
+}
+
+/// One of the bot's own sentences, or a short line such as `lang: ja`.
+pub(super) fn message(line: &str) -> Rendered {
+    Rendered {
+        plain: line.to_string(),
+        html: format!("<p>{}</p>", text(line)),
+    }
+}
+
+/// The commands, after the help sentence in the asker's language.
+pub(super) fn help(lang: Lang) -> Rendered {
+    const COMMANDS: [&str; 5] = [
+        "!ask QUESTION",
+        "!topics",
+        "!sources FACT_ID",
+        "!lang ja|zh|en|auto",
+        "!help",
+    ];
+    let help = messages::get(lang).help;
+    let items = COMMANDS.iter().map(|c| format!("<code>{}</code>", text(c)));
+    Rendered {
+        plain: format!("{help}\n{}", COMMANDS.join("\n")),
+        html: format!("<p>{}</p>{}", text(help), list("ul", items)),
+    }
+}
+
+/// What the bot can answer: each fact's id and an example question.
+pub(super) fn topics(lang: Lang, topics: &[Suggestion]) -> Rendered {
+    let heading = messages::get(lang).topics;
+    let mut plain = heading.to_string();
+    for t in topics {
+        let _ = write!(plain, "\n  {} — {}", t.fact_id, t.question);
+    }
+    let items = topics
+        .iter()
+        .map(|t| format!("<code>{}</code> — {}", text(&t.fact_id), text(&t.question)));
+    Rendered {
+        plain,
+        html: format!("<p>{}</p>{}", text(heading), list("ul", items)),
+    }
+}
+
+/// A fact's sources, for `!sources FACT_ID`.
+pub(super) fn sources(lang: Lang, fact_id: &str, sources: &[Source]) -> Rendered {
+    let heading = format!("{} — {}", fact_id, messages::get(lang).sources);
+    let mut plain = format!("{heading}:");
+    push_plain_sources(&mut plain, sources);
+    Rendered {
+        plain,
+        html: source_list(&heading, sources),
+    }
+}
+
+fn source_list(heading: &str, sources: &[Source]) -> String {
+    let items = sources.iter().map(|s| {
+        let label = text(&source_label(s)).into_owned();
+        match s.url.as_deref().filter(|u| is_web_link(u)) {
+            Some(url) => format!(
+                "<a href=\"{}\">{label}</a>",
+                encode_double_quoted_attribute(url)
+            ),
+            None => label,
+        }
+    });
+    format!("<p>{}:</p>{}", text(heading), list("ol", items))
+}
+
+fn push_plain_sources(plain: &mut String, sources: &[Source]) {
+    for (i, s) in sources.iter().enumerate() {
+        let _ = write!(plain, "\n  [{}] {}", i + 1, source_label(s));
+        if let Some(url) = &s.url {
+            let _ = write!(plain, " {url}");
+        }
+    }
+}
+
+/// `javascript:` and friends never become links, whatever a fact file says.
+fn is_web_link(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+fn list(tag: &str, items: impl Iterator<Item = impl AsRef<str>>) -> String {
+    let mut out = format!("<{tag}>");
+    for item in items {
+        let _ = write!(out, "<li>{}</li>", item.as_ref());
+    }
+    let _ = write!(out, "</{tag}>");
+    out
+}
+
+/// Escaped text, line breaks kept.
+fn text(s: &str) -> std::borrow::Cow<'_, str> {
+    let escaped = encode_text(s);
+    if escaped.contains('\n') {
+        escaped.replace('\n', "<br>").into()
+    } else {
+        escaped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::{Answer, Reliability, Status};
+
+    fn source(url: &str) -> Source {
+        Source {
+            id: "s".into(),
+            publisher: "Pub <b>".into(),
+            title: Some("T & \"q\"".into()),
+            url: Some(url.into()),
+            published: None,
+            language: "en".into(),
+            reliability: Reliability::Press,
+        }
+    }
+
+    fn answer(text: &str, sources: Vec<Source>) -> Reply {
+        Reply {
+            question: "q".into(),
+            lang: Lang::En,
+            score: 1.0,
+            outcome: Outcome::Answer(Answer {
+                fact_id: "f".into(),
+                text: text.into(),
+                status: Status::Confirmed,
+                updated: None,
+                sources,
+            }),
+        }
+    }
+
+    #[test]
+    fn answers_list_numbered_source_links() {
+        let r = reply(&answer(
+            "It closed.",
+            vec![source("https://example.org/a?b=1&c=2")],
+        ));
+        assert_eq!(
+            r.html,
+            "<p>It closed.</p><p>Sources:</p><ol><li><a href=\"https://example.org/a?b=1&amp;c=2\">Pub &lt;b&gt;「T &amp; \"q\"」</a></li></ol>"
+        );
+        assert!(r.plain.starts_with("It closed.\nSources:\n  [1] Pub <b>"));
+    }
+
+    #[test]
+    fn markup_in_facts_and_urls_stays_text() {
+        let r = reply(&answer(
+            "<a href=\"https://evil.example\">x</a> @room\nline",
+            vec![source("javascript:alert(1)")],
+        ));
+        assert!(!r.html.contains("<a href=\"https://evil"));
+        assert!(
+            r.html
+                .contains("&lt;a href=\"https://evil.example\"&gt;x&lt;/a&gt; @room<br>line")
+        );
+        assert!(!r.html.contains("href=\"javascript"));
+    }
+
+    #[test]
+    fn self_published_answers_carry_the_note() {
+        let mut s = source("https://example.org");
+        s.reliability = Reliability::SelfPublished;
+        let r = reply(&answer("A.", vec![s]));
+        assert!(
+            r.html
+                .contains("<em>Note: this rests only on a self-published source.</em>")
+        );
+    }
+}

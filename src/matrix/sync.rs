@@ -1,0 +1,304 @@
+//! The sync loop, and which timeline events count as new.
+//!
+//! matrix-sdk keeps the sync token in its store, so a restarted bot resumes
+//! where it stopped and answers what arrived meanwhile. Only the very first
+//! sync of a fresh state directory is history: it is read without answering
+//! anything. A room the bot has just joined brings some history along too;
+//! only what came after the bot's invite (or join) is answered.
+//!
+//! Failed syncs are retried with backoff, and `/healthz` sees the adapter as
+//! disconnected until one succeeds.
+
+use super::MatrixConfig;
+use super::bot::Bot;
+use super::invite::Invites;
+use super::retry::{Backoff, is_unknown_token};
+use crate::serve::AdapterStatus;
+use anyhow::bail;
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::deserialized_responses::{TimelineEvent, TimelineEventKind};
+use matrix_sdk::ruma::UserId;
+use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
+use matrix_sdk::ruma::events::room::member::MembershipState;
+use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
+use matrix_sdk::ruma::events::{
+    AnySyncMessageLikeEvent, AnySyncStateEvent, AnySyncTimelineEvent, SyncMessageLikeEvent,
+    SyncStateEvent,
+};
+use matrix_sdk::ruma::serde::Raw;
+use matrix_sdk::sync::SyncResponse;
+use matrix_sdk::{Client, Room};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// How long a sync request waits on the server for something to happen.
+const LONG_POLL: Duration = Duration::from_secs(30);
+/// Timeline events per room per sync: enough to catch up after a restart.
+const TIMELINE_LIMIT: u32 = 50;
+/// A room key can arrive after the message it opens; this long it may.
+const KEY_PATIENCE: Duration = Duration::from_secs(600);
+const MAX_UNDECRYPTED: usize = 200;
+
+pub(super) struct Syncer {
+    client: Client,
+    bot: Bot,
+    invites: Arc<Invites>,
+    status: Arc<AdapterStatus>,
+    undecrypted: Vec<Undecrypted>,
+}
+
+/// A message whose room key has not arrived yet.
+struct Undecrypted {
+    room: Room,
+    raw: Raw<AnySyncTimelineEvent>,
+    since: Instant,
+}
+
+impl Syncer {
+    pub(super) fn new(
+        client: Client,
+        bot: Bot,
+        config: &MatrixConfig,
+        status: Arc<AdapterStatus>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Syncer {
+        let invites = Invites::new(&client, &config.allow_invites_from, shutdown);
+        Syncer {
+            client,
+            bot,
+            invites,
+            status,
+            undecrypted: Vec::new(),
+        }
+    }
+
+    pub(super) async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+        let settings = settings();
+        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+        if !self.bot.memory.first_sync_done().await {
+            let first = self
+                .sync_once(&settings, &mut backoff, &mut shutdown)
+                .await?;
+            if first.is_none() {
+                return Ok(());
+            }
+            self.bot.memory.set_first_sync_done().await;
+            tracing::info!("first Matrix sync done; earlier messages are not answered");
+        }
+        // Invites that came while the bot was away, or before it ever ran.
+        for room in self.client.invited_rooms() {
+            self.invites.handle(room);
+        }
+        while let Some(response) = self
+            .sync_once(&settings, &mut backoff, &mut shutdown)
+            .await?
+        {
+            self.handle(response).await;
+        }
+        Ok(())
+    }
+
+    /// One successful sync, retried while it fails; `None` on shutdown.
+    async fn sync_once(
+        &self,
+        settings: &SyncSettings,
+        backoff: &mut Backoff,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> anyhow::Result<Option<SyncResponse>> {
+        loop {
+            let result = tokio::select! {
+                result = self.client.sync_once(settings.clone()) => result,
+                _ = shutdown.wait_for(|stop| *stop) => return Ok(None),
+            };
+            match result {
+                Ok(response) => {
+                    self.status.set("matrix", true);
+                    backoff.reset();
+                    return Ok(Some(response));
+                }
+                Err(e) if is_unknown_token(&e) => {
+                    bail!("the homeserver no longer accepts the bot's access token: {e}")
+                }
+                Err(e) => {
+                    self.status.set("matrix", false);
+                    tracing::warn!(error = %e, "Matrix sync failed; retrying");
+                    if !backoff.wait(shutdown).await {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, response: SyncResponse) {
+        for room_id in response.rooms.invited.keys() {
+            if let Some(room) = self.client.get_room(room_id) {
+                self.invites.handle(room);
+            }
+        }
+        for (room_id, update) in &response.rooms.joined {
+            let Some(room) = self.client.get_room(room_id) else {
+                continue;
+            };
+            if update.timeline.limited {
+                tracing::debug!(room = %room_id, "sync skipped part of a busy room's timeline");
+            }
+            let events = &update.timeline.events;
+            for event in &events[first_new_event(events, self.bot.user_id())..] {
+                self.handle_event(&room, event).await;
+            }
+        }
+        self.retry_undecrypted().await;
+    }
+
+    async fn handle_event(&mut self, room: &Room, event: &TimelineEvent) {
+        if let TimelineEventKind::UnableToDecrypt { event: raw, .. } = &event.kind {
+            tracing::debug!(room = %room.room_id(), "message not decryptable yet; waiting for its key");
+            if self.undecrypted.len() < MAX_UNDECRYPTED {
+                self.undecrypted.push(Undecrypted {
+                    room: room.clone(),
+                    raw: raw.clone(),
+                    since: Instant::now(),
+                });
+            }
+            return;
+        }
+        if let Some(message) = as_message(event.raw()) {
+            self.bot.handle(room, &message).await;
+        }
+    }
+
+    /// Room keys arrive as to-device messages, sometimes a sync or two
+    /// after the message; each sync tries the waiting messages again.
+    async fn retry_undecrypted(&mut self) {
+        for waiting in std::mem::take(&mut self.undecrypted) {
+            let encrypted = waiting
+                .raw
+                .cast_ref_unchecked::<OriginalSyncRoomEncryptedEvent>();
+            let decrypted = match waiting.room.decrypt_event(encrypted, None).await {
+                Ok(event) if !matches!(event.kind, TimelineEventKind::UnableToDecrypt { .. }) => {
+                    as_message(event.raw())
+                }
+                _ if waiting.since.elapsed() < KEY_PATIENCE => {
+                    self.undecrypted.push(waiting);
+                    continue;
+                }
+                _ => {
+                    tracing::warn!(room = %waiting.room.room_id(), "gave up on a message whose key never arrived");
+                    continue;
+                }
+            };
+            if let Some(message) = decrypted {
+                self.bot.handle(&waiting.room, &message).await;
+            }
+        }
+    }
+}
+
+fn settings() -> SyncSettings {
+    let mut filter = FilterDefinition::with_lazy_loading();
+    filter.room.timeline.limit = Some(TIMELINE_LIMIT.into());
+    SyncSettings::default()
+        .filter(filter.into())
+        .timeout(LONG_POLL)
+}
+
+fn as_message(raw: &Raw<AnySyncTimelineEvent>) -> Option<OriginalSyncRoomMessageEvent> {
+    match raw.deserialize() {
+        Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+            SyncMessageLikeEvent::Original(message),
+        ))) => Some(message),
+        _ => None,
+    }
+}
+
+/// Where the new events of a room's timeline batch start: after the bot's
+/// own invite, or its join without one, if the batch holds it. Anything
+/// before is the history a newly joined room shows, not questions for the
+/// bot.
+fn first_new_event(events: &[TimelineEvent], me: &UserId) -> usize {
+    let mut invited_at = None;
+    let mut start = 0;
+    for (i, event) in events.iter().enumerate() {
+        match own_membership_change(event.raw(), me) {
+            Some(MembershipState::Invite) => invited_at = Some(i),
+            Some(MembershipState::Join) => start = invited_at.take().unwrap_or(i) + 1,
+            _ => {}
+        }
+    }
+    start
+}
+
+/// The bot's new membership, if the event changes it (a display name
+/// change is a `join` after a `join`, and no change).
+fn own_membership_change(raw: &Raw<AnySyncTimelineEvent>, me: &UserId) -> Option<MembershipState> {
+    let Ok(AnySyncTimelineEvent::State(AnySyncStateEvent::RoomMember(SyncStateEvent::Original(
+        member,
+    )))) = raw.deserialize()
+    else {
+        return None;
+    };
+    if member.state_key != me {
+        return None;
+    }
+    let before = member.unsigned.prev_content.map(|c| c.membership);
+    let after = member.content.membership;
+    (before.as_ref() != Some(&after)).then_some(after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use matrix_sdk::ruma::user_id;
+    use serde_json::json;
+
+    fn event(value: serde_json::Value) -> TimelineEvent {
+        TimelineEvent::from_plaintext(Raw::new(&value).unwrap().cast_unchecked())
+    }
+
+    fn member(n: u32, membership: &str, prev: Option<&str>) -> TimelineEvent {
+        let mut unsigned = json!({});
+        if let Some(prev) = prev {
+            unsigned = json!({ "prev_content": { "membership": prev } });
+        }
+        event(json!({
+            "type": "m.room.member", "event_id": format!("$m{n}"), "sender": "@bot:x",
+            "state_key": "@bot:x", "origin_server_ts": n, "content": { "membership": membership },
+            "unsigned": unsigned,
+        }))
+    }
+
+    fn text(n: u32) -> TimelineEvent {
+        event(json!({
+            "type": "m.room.message", "event_id": format!("$t{n}"), "sender": "@a:x",
+            "origin_server_ts": n, "content": { "msgtype": "m.text", "body": "hi" },
+        }))
+    }
+
+    #[test]
+    fn a_batch_without_the_bots_join_is_all_new() {
+        let me = user_id!("@bot:x");
+        assert_eq!(first_new_event(&[text(1), text(2)], me), 0);
+        assert_eq!(
+            first_new_event(&[text(1), member(2, "join", Some("join")), text(3)], me),
+            0
+        );
+    }
+
+    #[test]
+    fn history_before_the_bots_invite_or_join_is_not_new() {
+        let me = user_id!("@bot:x");
+        let batch = [
+            text(1),
+            member(2, "invite", None),
+            text(3),
+            member(4, "join", Some("invite")),
+            text(5),
+        ];
+        assert_eq!(first_new_event(&batch, me), 2);
+        let batch = [text(1), member(2, "join", None), text(3)];
+        assert_eq!(first_new_event(&batch, me), 2);
+    }
+}

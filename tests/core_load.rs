@@ -1,0 +1,275 @@
+//! The knowledge loader: a valid base loads whole; every kind of mistake a
+//! moderator can make is reported with its file, line and column, all at
+//! once, and nothing is loaded.
+
+use kotae::core::load::{Diagnostic, KnowledgeFiles, Severity, load, load_embedded};
+
+const SOURCES: &str = r#"
+[[source]]
+id = "press"
+publisher = "A Newspaper"
+url = "https://example.org/a"
+published = "2025-01-19"
+language = "en"
+reliability = "press"
+"#;
+
+const MINIMAL_FACT: &str = r#"
+[[fact]]
+id = "minimal"
+sources = ["press"]
+status = "confirmed"
+questions.ja = ["質問?"]
+questions.zh = ["问题?"]
+questions.en = ["Question?"]
+answer.ja = "答え。"
+answer.zh = "答案。"
+answer.en = "Answer."
+"#;
+
+fn files(facts: &str) -> KnowledgeFiles {
+    KnowledgeFiles::from_files(vec![
+        ("sources.toml".into(), SOURCES.into()),
+        ("facts/a.toml".into(), facts.into()),
+    ])
+}
+
+fn errors(facts: &str) -> Vec<Diagnostic> {
+    let diags = load(&files(facts)).expect_err("the base must be rejected");
+    diags
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect()
+}
+
+/// The one error of a base with a single mistake, as `file:line:col: message`.
+fn only_error(facts: &str) -> String {
+    let errors = errors(facts);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let d = &errors[0];
+    format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message)
+}
+
+#[test]
+fn the_embedded_base_is_valid_and_covers_every_required_topic() {
+    let loaded = load_embedded().expect("the shipped fact base validates");
+    assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
+    let base = loaded.base;
+    for id in [
+        "memorandum-termination",
+        "termination-reason",
+        "japan-reaction-termination",
+        "memorandum-origin",
+        "memorandum-content",
+        "japan-center-overview",
+        "founding",
+        "locations",
+        "funding",
+        "programs",
+        "closure-announcement",
+        "closure-reason",
+        "closure-notice",
+        "vladivostok-searches",
+        "vladivostok-graduates",
+        "far-east-cooperation",
+        "unfriendly-countries",
+        "trade-decline",
+        "impact",
+        "reactions-japan",
+        "reactions-russia",
+        "china-role",
+    ] {
+        let fact = base.fact(id).unwrap_or_else(|| panic!("missing fact {id}"));
+        assert!(!fact.sources.is_empty());
+    }
+    let netease = base
+        .source("netease-japan-centers-closure")
+        .expect("NetEase source");
+    assert_eq!(netease.reliability, kotae::core::Reliability::SelfPublished);
+    for id in ["memorandum-origin", "founding"] {
+        assert_eq!(
+            base.fact(id).unwrap().status,
+            kotae::core::Status::Disputed,
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn a_minimal_fact_with_only_the_required_fields_is_valid() {
+    let loaded = load(&files(MINIMAL_FACT)).expect("valid");
+    let fact = loaded.base.fact("minimal").unwrap();
+    assert_eq!(fact.answer.en, "Answer.");
+    assert_eq!(fact.date, None);
+    assert!(fact.related.is_empty());
+}
+
+#[test]
+fn a_syntax_error_names_its_line_and_column() {
+    let broken = MINIMAL_FACT.replace("status = \"confirmed\"", "status = \"confirmed");
+    let e = only_error(&broken);
+    assert!(e.starts_with("facts/a.toml:5:"), "{e}");
+}
+
+#[test]
+fn an_unknown_source_id_is_located_exactly() {
+    let bad = MINIMAL_FACT.replace(r#"sources = ["press"]"#, r#"sources = ["press", "nope"]"#);
+    assert_eq!(
+        only_error(&bad),
+        r#"facts/a.toml:4:21: unknown source id "nope": it is not in sources.toml"#
+    );
+}
+
+#[test]
+fn a_missing_language_is_reported() {
+    let bad = MINIMAL_FACT.replace("answer.zh = \"答案。\"\n", "");
+    let e = only_error(&bad);
+    assert!(e.contains("missing `answer.zh`"), "{e}");
+    assert!(e.starts_with("facts/a.toml:"), "{e}");
+    let bad = MINIMAL_FACT.replace("questions.ja = [\"質問?\"]\n", "");
+    assert!(only_error(&bad).contains("missing example questions in `questions.ja`"));
+}
+
+#[test]
+fn an_empty_answer_and_an_empty_question_are_errors() {
+    let bad = MINIMAL_FACT.replace("answer.en = \"Answer.\"", "answer.en = \"  \"");
+    assert_eq!(only_error(&bad), "facts/a.toml:11:13: `answer.en` is empty");
+    let bad = MINIMAL_FACT.replace(r#"questions.en = ["Question?"]"#, r#"questions.en = [""]"#);
+    assert!(only_error(&bad).contains("an example question in `questions.en` is empty"));
+}
+
+#[test]
+fn bad_status_date_and_reliability_are_errors() {
+    let bad = MINIMAL_FACT.replace(
+        "status = \"confirmed\"",
+        "status = \"rumour\"\ndate = \"2025-13\"",
+    );
+    let errors = errors(&bad);
+    let text: Vec<String> = errors
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+        .collect();
+    assert_eq!(text.len(), 2, "{text:#?}");
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with("5:10: `status` = \"rumour\" is not one of")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.starts_with("6:8: `date` = \"2025-13\" is not a date")),
+        "{text:#?}"
+    );
+
+    let sources = SOURCES
+        .replace("\"press\"\n", "\"blog\"\n")
+        .replace("2025-01-19", "19 Jan 2025");
+    let files = KnowledgeFiles::from_files(vec![
+        ("sources.toml".into(), sources),
+        (
+            "facts/a.toml".into(),
+            MINIMAL_FACT.replace(r#"sources = ["press"]"#, r#"sources = ["other"]"#),
+        ),
+    ]);
+    let diags = load(&files).unwrap_err();
+    let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`reliability` = \"blog\"")),
+        "{messages:#?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`published` = \"19 Jan 2025\" is not a date")),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn a_duplicate_fact_id_points_at_both_places() {
+    let twice = format!(
+        "{MINIMAL_FACT}{}",
+        MINIMAL_FACT
+            .replace("質問?", "別の質問?")
+            .replace("问题?", "别的问题?")
+            .replace("Question?", "Another?")
+    );
+    assert_eq!(
+        only_error(&twice),
+        r#"facts/a.toml:13:1: duplicate fact id "minimal" (also at facts/a.toml:2)"#
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once_across_files() {
+    let files = KnowledgeFiles::from_files(vec![
+        ("sources.toml".into(), SOURCES.into()),
+        (
+            "facts/a.toml".into(),
+            MINIMAL_FACT.replace("\"press\"", "\"gone\""),
+        ),
+        ("facts/b.toml".into(), "[[fact]\nid = 1".into()),
+        ("facts/c.toml".into(), "[[fact]]\nid = \"bare\"\n".into()),
+    ]);
+    let diags = load(&files).unwrap_err();
+    let files_hit: std::collections::BTreeSet<&str> =
+        diags.iter().map(|d| d.file.as_str()).collect();
+    assert_eq!(
+        files_hit.into_iter().collect::<Vec<_>>(),
+        ["facts/a.toml", "facts/b.toml", "facts/c.toml"]
+    );
+    let bare: Vec<&str> = diags
+        .iter()
+        .filter(|d| d.file == "facts/c.toml")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        bare.len(),
+        4,
+        "sources, status, questions and answer are all missing: {bare:#?}"
+    );
+}
+
+#[test]
+fn an_unknown_field_is_an_error_not_silently_ignored() {
+    let typo = MINIMAL_FACT.replace("answer.en", "anwser.en");
+    let e = only_error(&typo);
+    assert!(e.contains("anwser"), "{e}");
+}
+
+#[test]
+fn a_question_shared_by_two_facts_is_a_warning() {
+    let other = MINIMAL_FACT.replace("id = \"minimal\"", "id = \"other\"");
+    let loaded =
+        load(&files(&format!("{MINIMAL_FACT}{other}"))).expect("warnings do not stop loading");
+    assert_eq!(loaded.warnings.len(), 3, "{:#?}", loaded.warnings);
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .all(|w| w.severity == Severity::Warning
+                && w.message.contains("also an example of fact \"minimal\""))
+    );
+}
+
+#[test]
+fn a_related_id_must_exist() {
+    let bad = MINIMAL_FACT.replace(
+        "status = \"confirmed\"",
+        "status = \"confirmed\"\nrelated = [\"nowhere\"]",
+    );
+    assert!(only_error(&bad).contains("`related` names unknown fact id \"nowhere\""));
+}
+
+#[test]
+fn sources_toml_is_required() {
+    let files = KnowledgeFiles::from_files(vec![("facts/a.toml".into(), MINIMAL_FACT.into())]);
+    let diags = load(&files).unwrap_err();
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.file == "sources.toml" && d.message.contains("missing"))
+    );
+}

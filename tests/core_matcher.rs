@@ -1,0 +1,212 @@
+//! Matching on the shipped fact base: the same fact is found whatever the
+//! language, script, width or spelling of the question; off-topic questions
+//! and small talk are declined with suggestions in the asker's language.
+
+use kotae::core::load::load_embedded;
+use kotae::core::{Kotae, Lang, LangChoice, Outcome, Reply};
+
+fn kotae() -> Kotae {
+    Kotae::new(load_embedded().expect("valid base").base)
+}
+
+fn ask(k: &Kotae, q: &str) -> Reply {
+    k.ask(q, LangChoice::Detect).expect("a question")
+}
+
+fn fact_of(k: &Kotae, q: &str) -> Option<String> {
+    ask(k, q).answer().map(|a| a.fact_id.clone())
+}
+
+#[test]
+fn one_fact_is_found_from_all_three_languages() {
+    let k = kotae();
+    for q in [
+        "Which cities had a Japan Center?",
+        "日本センターはどの都市にあった?",
+        "日本中心设在哪些城市?",
+    ] {
+        assert_eq!(fact_of(&k, q).as_deref(), Some("locations"), "{q}");
+    }
+}
+
+#[test]
+fn the_reply_is_in_the_language_of_the_question() {
+    let k = kotae();
+    let cases = [
+        ("Why did Russia end the memorandum?", Lang::En),
+        ("ロシアが覚書を破棄した理由は?", Lang::Ja),
+        ("俄罗斯为什么终止备忘录?", Lang::Zh),
+    ];
+    for (q, lang) in cases {
+        let reply = ask(&k, q);
+        assert_eq!(reply.lang, lang, "{q}");
+        let answer = reply.answer().unwrap_or_else(|| panic!("{q} was declined"));
+        assert_eq!(answer.fact_id, "termination-reason", "{q}");
+        let snapshot = k.snapshot();
+        assert_eq!(
+            &answer.text,
+            snapshot
+                .base
+                .fact("termination-reason")
+                .unwrap()
+                .answer
+                .get(lang)
+        );
+        assert!(!answer.sources.is_empty());
+    }
+}
+
+#[test]
+fn traditional_chinese_and_full_width_text_match_like_their_plain_forms() {
+    let k = kotae();
+    assert_eq!(
+        fact_of(&k, "日本中心為什麼關閉?"),
+        fact_of(&k, "日本中心为什么关闭?")
+    );
+    assert!(fact_of(&k, "日本中心為什麼關閉?").is_some());
+    assert_eq!(
+        fact_of(
+            &k,
+            "ＷＨＥＲＥ　ＷＥＲＥ　ＴＨＥ　ＪＡＰＡＮ　ＣＥＮＴＥＲＳ？"
+        ),
+        Some("locations".into())
+    );
+}
+
+#[test]
+fn misspelt_latin_names_are_tolerated() {
+    let k = kotae();
+    assert_eq!(
+        fact_of(&k, "How many graduates did the Vladivostock center have?"),
+        fact_of(&k, "How many graduates did the Vladivostok center have?")
+    );
+    assert_eq!(
+        fact_of(&k, "What did Mishustn decide?"),
+        Some("memorandum-termination".into())
+    );
+}
+
+#[test]
+fn aliases_tie_names_across_scripts() {
+    let k = kotae();
+    // 海参崴 and ウラジオストク are other names of Vladivostok.
+    assert_eq!(
+        fact_of(&k, "海参崴的日本中心被搜查了吗?"),
+        Some("vladivostok-searches".into())
+    );
+    assert_eq!(
+        fact_of(&k, "Japan Centreはいつ閉鎖を発表した?"),
+        Some("closure-announcement".into())
+    );
+}
+
+#[test]
+fn mixed_script_questions_are_answered_in_the_language_of_their_grammar() {
+    let k = kotae();
+    assert_eq!(ask(&k, "Japan Centerはいつ閉鎖?").lang, Lang::Ja);
+    assert_eq!(ask(&k, "Japan Center是什么?").lang, Lang::Zh);
+}
+
+#[test]
+fn off_topic_questions_and_small_talk_are_declined_with_suggestions() {
+    let k = kotae();
+    for (q, lang) in [
+        ("thanks!", Lang::En),
+        ("ありがとう", Lang::Ja),
+        ("上海明天会下雨吗?", Lang::Zh),
+        ("Who won the football match yesterday?", Lang::En),
+    ] {
+        let reply = ask(&k, q);
+        assert_eq!(reply.lang, lang, "{q}");
+        let Outcome::Decline { suggestions } = &reply.outcome else {
+            panic!("{q} was answered: {reply:?}")
+        };
+        assert!((1..=3).contains(&suggestions.len()), "{q}");
+        let snapshot = k.snapshot();
+        for s in suggestions {
+            let fact = snapshot.base.fact(&s.fact_id).expect("a real fact");
+            assert!(
+                fact.questions.get(lang).contains(&s.question),
+                "suggestions are in the asker's language"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_explicit_language_overrides_detection() {
+    let k = kotae();
+    let reply = k
+        .ask(
+            "Where were the Japan Centers?",
+            LangChoice::Explicit(Lang::Zh),
+        )
+        .unwrap();
+    assert_eq!(reply.lang, Lang::Zh);
+    assert_eq!(
+        reply.answer().map(|a| a.fact_id.as_str()),
+        Some("locations")
+    );
+    // A locale decides only when the text is ambiguous.
+    assert_eq!(
+        k.ask("閉鎖理由", LangChoice::DetectOr(Lang::Ja))
+            .unwrap()
+            .lang,
+        Lang::Ja
+    );
+    assert_eq!(
+        k.ask("日本中心是什么?", LangChoice::DetectOr(Lang::Ja))
+            .unwrap()
+            .lang,
+        Lang::Zh
+    );
+}
+
+#[test]
+fn disputed_facts_carry_a_note() {
+    let k = kotae();
+    let reply = ask(&k, "When was the memorandum on the Japan Centers signed?");
+    let answer = reply.answer().expect("answered");
+    assert_eq!(answer.fact_id, "memorandum-origin");
+    assert!(answer.note().is_some());
+    assert!(reply.to_text().contains("the sources disagree"));
+}
+
+#[test]
+fn empty_and_oversized_messages_are_refused_clearly() {
+    let k = kotae();
+    assert_eq!(
+        k.ask("   ", LangChoice::Detect),
+        Err(kotae::core::AskError::Empty)
+    );
+    let flood = "日本".repeat(50_000);
+    let err = k.ask(&flood, LangChoice::Detect).unwrap_err();
+    assert!(matches!(
+        err,
+        kotae::core::AskError::TooLong { chars: 100_000, .. }
+    ));
+    assert_eq!(
+        err.message(Lang::Ja),
+        kotae::core::messages::get(Lang::Ja).too_long
+    );
+}
+
+#[test]
+fn a_replaced_base_is_used_by_the_next_question() {
+    let k = kotae();
+    assert!(ask(&k, "Where were the Japan Centers?").answer().is_some());
+    let files = kotae::core::load::KnowledgeFiles::from_files(vec![
+        ("sources.toml".into(), "[[source]]\nid = \"s\"\npublisher = \"P\"\nlanguage = \"en\"\nreliability = \"press\"\n".into()),
+        (
+            "facts/x.toml".into(),
+            "[[fact]]\nid = \"weather\"\nsources = [\"s\"]\nstatus = \"reported\"\nquestions.ja = [\"天気は?\"]\nquestions.zh = [\"天气怎么样?\"]\nquestions.en = [\"How is the weather?\"]\nanswer.ja = \"晴れ。\"\nanswer.zh = \"晴。\"\nanswer.en = \"Sunny.\"\n".into(),
+        ),
+    ]);
+    let old = k.replace(kotae::core::load::load(&files).unwrap().base);
+    assert!(
+        old.base.fact("locations").is_some(),
+        "the old snapshot stays whole for questions in flight"
+    );
+    assert_eq!(fact_of(&k, "how's the weather?"), Some("weather".into()));
+    assert_eq!(fact_of(&k, "Where were the Japan Centers?"), None);
+}

@@ -1,0 +1,353 @@
+//! The cast of the Matrix tests: a real Synapse, the real adapter running
+//! in-process as `@kotae`, and members (`@tester`, `@carol`) driven through
+//! matrix-sdk clients the way a person's client would.
+//!
+//! Members record every message their client receives; tests wait for the
+//! one they expect (polling with a deadline, never sleeping and hoping).
+
+#![allow(dead_code)]
+
+use super::synapse::{SERVER_NAME, Synapse};
+use kotae::core::Kotae;
+use kotae::matrix::MatrixConfig;
+use kotae::serve::{AdapterStatus, Context};
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::deserialized_responses::EncryptionInfo;
+use matrix_sdk::ruma::api::client::room::create_room::v3::{Request as CreateRoom, RoomPreset};
+use matrix_sdk::ruma::events::room::member::MembershipState;
+use matrix_sdk::ruma::events::room::message::{
+    OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
+};
+use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, UserId};
+use matrix_sdk::{Client, Room};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+/// Generous: two cores run several homeservers and crypto at once.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Polls `check` until it holds, or fails the test naming `what`.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
+/// One message as a member's client received it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub room: OwnedRoomId,
+    pub event: OriginalSyncRoomMessageEvent,
+    /// It arrived encrypted and was decrypted.
+    pub encrypted: bool,
+    pub at: Instant,
+}
+
+impl Seen {
+    /// The event this one replies to, directly or inside a thread.
+    pub fn in_reply_to(&self) -> Option<&EventId> {
+        match self.event.content.relates_to.as_ref()? {
+            Relation::Reply(reply) => Some(&reply.in_reply_to.event_id),
+            Relation::Thread(thread) => thread.in_reply_to.as_ref().map(|r| &*r.event_id),
+            _ => None,
+        }
+    }
+
+    pub fn body(&self) -> &str {
+        self.event.content.body()
+    }
+
+    pub fn html(&self) -> Option<&str> {
+        match &self.event.content.msgtype {
+            matrix_sdk::ruma::events::room::message::MessageType::Notice(n) => {
+                n.formatted.as_ref().map(|f| f.body.as_str())
+            }
+            matrix_sdk::ruma::events::room::message::MessageType::Text(t) => {
+                t.formatted.as_ref().map(|f| f.body.as_str())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A person in the rooms, through their own client.
+pub struct Member {
+    pub client: Client,
+    pub id: OwnedUserId,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    sync: JoinHandle<()>,
+}
+
+impl Member {
+    /// Logs in (the user must be registered) and starts syncing.
+    pub async fn login(synapse: &Synapse, localpart: &str) -> Member {
+        let client = Client::builder()
+            .homeserver_url(synapse.url())
+            .build()
+            .await
+            .expect("member client");
+        client
+            .matrix_auth()
+            .login_username(localpart, PASSWORD)
+            .send()
+            .await
+            .expect("member login");
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let sink = seen.clone();
+        client.add_event_handler(
+            move |event: OriginalSyncRoomMessageEvent, room: Room, info: Option<EncryptionInfo>| {
+                let sink = sink.clone();
+                async move {
+                    let seen = Seen {
+                        room: room.room_id().to_owned(),
+                        event,
+                        encrypted: info.is_some(),
+                        at: Instant::now(),
+                    };
+                    sink.lock().unwrap().push(seen);
+                }
+            },
+        );
+        let syncing = client.clone();
+        // Keeps syncing across a homeserver restart, as real clients do.
+        let sync = tokio::spawn(async move {
+            loop {
+                let settings = SyncSettings::default().timeout(Duration::from_secs(10));
+                let _ = syncing.sync(settings).await;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        Member {
+            id: format!("@{localpart}:{SERVER_NAME}").try_into().unwrap(),
+            client,
+            seen,
+            sync,
+        }
+    }
+
+    /// A private room with the given members invited.
+    pub async fn create_room(&self, invite: &[&UserId], direct: bool) -> Room {
+        let mut request = CreateRoom::new();
+        request.invite = invite.iter().map(|u| (*u).to_owned()).collect();
+        request.is_direct = direct;
+        request.preset = Some(RoomPreset::PrivateChat);
+        self.client.create_room(request).await.expect("create room")
+    }
+
+    /// Joins a room this member was invited to; its own view of it.
+    pub async fn join(&self, room_id: &OwnedRoomId) -> Room {
+        self.client
+            .join_room_by_id(room_id)
+            .await
+            .expect("join room")
+    }
+
+    pub async fn say(&self, room: &Room, body: &str) -> OwnedEventId {
+        self.send(room, RoomMessageEventContent::text_plain(body))
+            .await
+    }
+
+    pub async fn send(&self, room: &Room, content: RoomMessageEventContent) -> OwnedEventId {
+        room.send(content).await.expect("send").response.event_id
+    }
+
+    /// Waits for `from`'s reply to the given event.
+    pub async fn reply(&self, from: &UserId, question: &EventId) -> Seen {
+        let mut found = None;
+        eventually(&format!("{from}'s reply to {question}"), || {
+            found = self.replies(from, question).into_iter().next();
+            std::future::ready(found.is_some())
+        })
+        .await;
+        found.unwrap()
+    }
+
+    /// Every reply from `from` to the event received so far.
+    pub fn replies(&self, from: &UserId, question: &EventId) -> Vec<Seen> {
+        self.messages(|m| m.event.sender == from && m.in_reply_to() == Some(question))
+    }
+
+    pub fn messages(&self, filter: impl Fn(&Seen) -> bool) -> Vec<Seen> {
+        let seen = self.seen.lock().unwrap();
+        seen.iter().filter(|m| filter(m)).cloned().collect()
+    }
+
+    /// Waits until `user`'s membership in the room, as this member sees it,
+    /// is `state`.
+    pub async fn wait_membership(&self, room: &Room, user: &UserId, state: MembershipState) {
+        eventually(&format!("{user} to be {state} in {}", room.room_id()), || async {
+            matches!(
+                room.get_member_no_sync(user).await,
+                Ok(Some(member)) if *member.membership() == state
+            )
+        })
+        .await;
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.sync.abort();
+    }
+}
+
+/// The adapter under test, started and stopped like `kotae serve` would.
+pub struct Bot {
+    pub config: MatrixConfig,
+    pub state_dir: PathBuf,
+    pub status: Arc<AdapterStatus>,
+    pub kotae: Arc<Kotae>,
+    running: Option<(watch::Sender<bool>, JoinHandle<anyhow::Result<()>>)>,
+}
+
+impl Bot {
+    pub fn new(synapse: &Synapse, state_dir: PathBuf) -> Bot {
+        let mut config = MatrixConfig::new(synapse.url());
+        config.user = Some("kotae".into());
+        config.password = Some(PASSWORD.into());
+        // The tests ask quickly; the rate limit has its own test.
+        config.rate_per_minute = 0;
+        let base = kotae::cli::load_base(None).expect("built-in fact base");
+        Bot {
+            config,
+            state_dir,
+            status: Arc::default(),
+            kotae: Arc::new(Kotae::new(base)),
+            running: None,
+        }
+    }
+
+    pub fn id() -> OwnedUserId {
+        format!("@kotae:{SERVER_NAME}").try_into().unwrap()
+    }
+
+    pub fn start(&mut self) {
+        let (stop, shutdown) = watch::channel(false);
+        let ctx = Context {
+            kotae: self.kotae.clone(),
+            state_dir: self.state_dir.clone(),
+            shutdown,
+            status: self.status.clone(),
+        };
+        let task = tokio::spawn(kotae::matrix::run(self.config.clone(), ctx));
+        self.running = Some((stop, task));
+    }
+
+    /// Asks the adapter to stop, as SIGTERM does, and checks it stopped
+    /// cleanly.
+    pub async fn stop(&mut self) {
+        let (stop, task) = self.running.take().expect("the bot is running");
+        stop.send(true).unwrap();
+        tokio::time::timeout(PATIENCE, task)
+            .await
+            .expect("the bot stops when told")
+            .expect("the bot task did not panic")
+            .expect("the bot stopped without error");
+    }
+
+    pub fn connected(&self) -> Option<bool> {
+        self.status
+            .snapshot()
+            .into_iter()
+            .find(|(name, _)| *name == "matrix")
+            .map(|(_, connected)| connected)
+    }
+
+    /// The device id in the saved session.
+    pub fn device_id(&self) -> String {
+        let text = std::fs::read_to_string(self.state_dir.join("matrix/session.json"))
+            .expect("a saved session");
+        let session: serde_json::Value = serde_json::from_str(&text).unwrap();
+        session["device_id"].as_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        if let Some((_, task)) = self.running.take() {
+            task.abort();
+        }
+    }
+}
+
+/// A homeserver with the bot, a tester and a second member, Carol.
+pub struct World {
+    pub tester: Member,
+    pub carol: Member,
+    pub bot: Bot,
+    pub bot_id: OwnedUserId,
+    _state: tempfile::TempDir,
+    // Last, so the clients above stop before their server does.
+    pub synapse: Synapse,
+}
+
+impl World {
+    /// Everyone registered; the bot configured but not started.
+    pub async fn new() -> World {
+        init_logging();
+        let synapse = tokio::task::block_in_place(Synapse::start);
+        for user in ["kotae", "tester", "carol"] {
+            synapse.register(user, PASSWORD);
+        }
+        let state = tempfile::tempdir().expect("state dir");
+        let bot = Bot::new(&synapse, state.path().to_path_buf());
+        World {
+            tester: Member::login(&synapse, "tester").await,
+            carol: Member::login(&synapse, "carol").await,
+            bot,
+            bot_id: Bot::id(),
+            _state: state,
+            synapse,
+        }
+    }
+
+    /// [`World::new`] with the bot running.
+    pub async fn started() -> World {
+        let mut world = World::new().await;
+        world.bot.start();
+        world
+    }
+
+    /// A room of three (so not a direct room): the tester, Carol and the
+    /// bot, which joins on the tester's invite.
+    pub async fn group_room(&self) -> Room {
+        let room = self
+            .tester
+            .create_room(&[&self.bot_id, &self.carol.id], false)
+            .await;
+        self.carol.join(&room.room_id().to_owned()).await;
+        self.tester
+            .wait_membership(&room, &self.carol.id, MembershipState::Join)
+            .await;
+        self.tester
+            .wait_membership(&room, &self.bot_id, MembershipState::Join)
+            .await;
+        room
+    }
+
+    /// A direct room of the tester and the bot.
+    pub async fn direct_room(&self) -> Room {
+        let room = self.tester.create_room(&[&self.bot_id], true).await;
+        self.tester
+            .wait_membership(&room, &self.bot_id, MembershipState::Join)
+            .await;
+        room
+    }
+}
