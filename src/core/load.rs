@@ -178,9 +178,14 @@ pub fn load(files: &KnowledgeFiles) -> Result<Loaded, Vec<Diagnostic>> {
             "missing: a knowledge directory needs sources.toml".into(),
         ));
     }
-    for (name, text) in &files.files {
-        let at = At { file: name, text };
-        match name.as_str() {
+    let checked: Vec<Checked> = files
+        .files
+        .iter()
+        .map(|(name, text)| Checked::new(name, text))
+        .collect();
+    for at in &checked {
+        let name = at.file;
+        match name {
             "sources.toml" => {
                 if let Some(f) = v.parse::<SourcesFile>(at) {
                     sources = f
@@ -293,18 +298,32 @@ impl<T> RawPerLang<T> {
 
 // ---- checks -------------------------------------------------------------
 
-#[derive(Clone, Copy)]
-struct At<'a> {
+/// A file being checked, with where each of its lines starts.
+struct Checked<'a> {
     file: &'a str,
     text: &'a str,
+    line_starts: Vec<usize>,
 }
 
-impl At<'_> {
+type At<'a> = &'a Checked<'a>;
+
+impl<'a> Checked<'a> {
+    fn new(file: &'a str, text: &'a str) -> Checked<'a> {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Checked {
+            file,
+            text,
+            line_starts,
+        }
+    }
+
     fn line_col(&self, offset: usize) -> (usize, usize) {
-        let before = &self.text[..offset.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        (line, column)
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        (line, self.text[start..offset].chars().count() + 1)
     }
 }
 

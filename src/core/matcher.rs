@@ -29,6 +29,8 @@ const ANSWER_WEIGHT: f32 = 0.4;
 /// example question adds to a fact's score.
 const QUESTION_B: f32 = 0.75;
 const QUESTION_MATCH_WEIGHT: f32 = 1.0;
+/// Terms found in nearly every fact (idf below this) are left out of ranking.
+const MIN_RANKING_IDF: f32 = 0.05;
 /// Single Han characters say little on their own; bigrams carry the meaning.
 const UNIGRAM_QUERY_WEIGHT: f32 = 0.2;
 /// A question is answered when its best fact covers this share of it...
@@ -71,7 +73,7 @@ impl Candidate {
     }
 }
 
-/// Facts ranked for one question, best first.
+/// The best facts for one question, best first (at most a handful).
 #[derive(Debug, Clone, Default)]
 pub struct Ranking {
     pub candidates: Vec<Candidate>,
@@ -139,24 +141,30 @@ impl Matcher {
         let mut words: Vec<String> = Vec::new();
         for (i, fact) in base.facts().iter().enumerate() {
             let mut tf: HashMap<u32, (f32, bool)> = HashMap::new();
-            let mut add = |text: &str, weight: f32, m: &mut Matcher| {
+            // Adds a text's terms to the fact's frequencies and returns them.
+            let mut add = |text: &str, weight: f32, m: &mut Matcher| -> Vec<u32> {
                 let norm = text::normalize(text);
                 for s in text::segments(&norm) {
                     if let Segment::Word(_, w) = s {
                         words.push(w.to_string());
                     }
                 }
-                for term in m.index_terms(&norm) {
-                    let id = m.intern(term);
+                let ids: Vec<u32> = m
+                    .index_terms(&norm)
+                    .into_iter()
+                    .map(|t| m.intern(t))
+                    .collect();
+                for &id in &ids {
                     let entry = tf.entry(id).or_default();
                     entry.0 += weight;
                     entry.1 |= weight > ANSWER_WEIGHT;
                 }
+                ids
             };
             for (_, list) in fact.questions.iter() {
                 for q in list {
-                    add(q, QUESTION_WEIGHT, &mut m);
-                    m.index_question(i, q);
+                    let ids = add(q, QUESTION_WEIGHT, &mut m);
+                    m.index_question(i, ids);
                 }
             }
             for (_, list) in fact.keywords.iter() {
@@ -229,10 +237,8 @@ impl Matcher {
 
     /// Indexes one example question on its own, so a question close to one
     /// example as a whole is preferred over one that shares words with many.
-    fn index_question(&mut self, fact: usize, question: &str) {
+    fn index_question(&mut self, fact: usize, mut ids: Vec<u32>) {
         let id = self.questions.len() as u32;
-        let terms = self.index_terms(&text::normalize(question));
-        let mut ids: Vec<u32> = terms.into_iter().map(|t| self.intern(t)).collect();
         self.questions.push((fact as u32, ids.len() as f32));
         ids.sort_unstable();
         for run in ids.chunk_by(|a, b| a == b) {
@@ -323,7 +329,13 @@ impl Matcher {
         let max = if len >= 8 { 2 } else { 1 };
         let mut best: Option<(usize, &str)> = None;
         for l in len.saturating_sub(max)..=len + max {
+            // A typo seldom hits both the first and the last letter; checking
+            // them first skips the edit distance for almost every word.
+            let (first, last) = (word.chars().next(), word.chars().last());
             for known in self.words_by_len.get(l).into_iter().flatten() {
+                if known.chars().next() != first && known.chars().last() != last {
+                    continue;
+                }
                 let d = strsim::damerau_levenshtein(word, known);
                 if d <= max && best.is_none_or(|(bd, _)| d < bd) {
                     best = Some((d, known));
@@ -440,36 +452,37 @@ impl Matcher {
     pub fn rank(&self, question: &str) -> Ranking {
         let norm = text::normalize(question);
         let a = self.analyze(&norm);
-        let mut scores: HashMap<u32, f32> = HashMap::new();
-        let mut question_scores: HashMap<u32, f32> = HashMap::new();
+        let mut scores = Accumulator::new(self.length_factor.len());
+        let mut question_scores = Accumulator::new(self.questions.len());
         let mut seen: Vec<u32> = Vec::with_capacity(a.terms.len());
         for &(t, qw) in &a.terms {
-            // Repeated terms in a question count once; its wording is not emphasis.
-            if seen.contains(&t) {
+            // Repeated terms in a question count once; its wording is not
+            // emphasis. Terms in nearly every fact add nothing to the ranking
+            // (they still count for coverage) and would cost the most.
+            let idf = self.idf[t as usize] * qw;
+            if seen.contains(&t) || self.idf[t as usize] < MIN_RANKING_IDF {
                 continue;
             }
             seen.push(t);
-            let idf = self.idf[t as usize] * qw;
             for p in &self.postings[t as usize] {
                 let norm_tf = p.tf * (K1 + 1.0) / (p.tf + self.length_factor[p.fact as usize]);
-                *scores.entry(p.fact).or_default() += idf * norm_tf;
+                scores.add(p.fact, idf * norm_tf);
             }
             for &(q, tf) in &self.question_postings[t as usize] {
                 let norm_tf = tf * (K1 + 1.0) / (tf + self.questions[q as usize].1);
-                *question_scores.entry(q).or_default() += idf * norm_tf;
+                question_scores.add(q, idf * norm_tf);
             }
         }
         // Each fact gains the score of its closest example question.
-        let mut best: HashMap<u32, f32> = HashMap::new();
-        for (q, score) in question_scores {
-            let best = best.entry(self.questions[q as usize].0).or_default();
-            *best = best.max(score);
+        let mut best = Accumulator::new(self.length_factor.len());
+        for (q, score) in question_scores.iter() {
+            best.raise(self.questions[q as usize].0, score);
         }
-        for (fact, q_score) in best {
-            *scores.entry(fact).or_default() += QUESTION_MATCH_WEIGHT * q_score;
+        for (fact, q_score) in best.iter() {
+            scores.add(fact, QUESTION_MATCH_WEIGHT * q_score);
         }
         let mut candidates: Vec<Candidate> = scores
-            .into_iter()
+            .iter()
             .map(|(fact, score)| Candidate {
                 fact: fact as usize,
                 score,
@@ -477,14 +490,19 @@ impl Matcher {
                 covered: 0.0,
             })
             .collect();
-        candidates.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.fact.cmp(&b.fact)));
+        let by_score =
+            |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(a.fact.cmp(&b.fact));
+        if candidates.len() > RERANK {
+            candidates.select_nth_unstable_by(RERANK, by_score);
+            candidates.truncate(RERANK);
+        }
+        candidates.sort_unstable_by(by_score);
         let total: f32 = a.units.iter().map(|u| u.weight).sum();
         for c in candidates.iter_mut().take(RERANK) {
             c.covered = self.covered(&a, c.fact as u32);
             c.coverage = if total > 0.0 { c.covered / total } else { 0.0 };
         }
-        let top = RERANK.min(candidates.len());
-        candidates[..top].sort_by(|a, b| {
+        candidates.sort_by(|a, b| {
             b.confidence()
                 .total_cmp(&a.confidence())
                 .then(a.fact.cmp(&b.fact))
@@ -515,6 +533,42 @@ impl Matcher {
                         .fold(0.0, f32::max)
             })
             .sum()
+    }
+}
+
+/// Scores by dense index, remembering which were touched so reading them
+/// back costs what the question touched, not the size of the base.
+struct Accumulator {
+    scores: Vec<f32>,
+    touched: Vec<u32>,
+}
+
+impl Accumulator {
+    fn new(len: usize) -> Accumulator {
+        Accumulator {
+            scores: vec![0.0; len],
+            touched: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, i: u32, score: f32) {
+        let slot = &mut self.scores[i as usize];
+        if *slot == 0.0 {
+            self.touched.push(i);
+        }
+        *slot += score;
+    }
+
+    fn raise(&mut self, i: u32, score: f32) {
+        let slot = &mut self.scores[i as usize];
+        if *slot == 0.0 {
+            self.touched.push(i);
+        }
+        *slot = slot.max(score);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
+        self.touched.iter().map(|&i| (i, self.scores[i as usize]))
     }
 }
 

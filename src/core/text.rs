@@ -9,6 +9,7 @@
 //! matched on characters and character bigrams; Latin text is split into
 //! words.
 
+use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
 
 /// Normalises text for matching.
@@ -18,12 +19,9 @@ pub fn normalize(text: &str) -> String {
         .flat_map(char::to_lowercase)
         .map(|c| if is_word_char(c) { c } else { ' ' })
         .collect();
-    let simplified = character_converter::traditional_to_simplified(&folded);
-    // The converter treats Simplified 么 as a Traditional form of 幺, so 什么
-    // would become 什幺 while 什麼 becomes 什么; fold both to 么.
-    let simplified = simplified.replace('幺', "么");
-    let mut out = String::with_capacity(simplified.len());
-    for word in simplified.split_whitespace() {
+    let folded = simplify(folded);
+    let mut out = String::with_capacity(folded.len());
+    for word in folded.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -32,10 +30,40 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// Forces the one-time load of the Traditional-to-Simplified tables, so the
-/// first question does not pay for it.
+/// The unified Han block and extension A, where Traditional forms live.
+const HAN_START: u32 = 0x3400;
+const HAN_END: u32 = 0x9FFF;
+
+/// Which Han characters have a different Simplified form. Most text (English,
+/// Simplified Chinese) has none, and skips the converter altogether.
+static HAS_SIMPLIFIED: LazyLock<Vec<bool>> = LazyLock::new(|| {
+    (HAN_START..=HAN_END)
+        .map(|cp| {
+            let c = char::from_u32(cp).unwrap_or(' ');
+            let mut buf = [0; 4];
+            let s = c.encode_utf8(&mut buf);
+            c != '么' && character_converter::traditional_to_simplified(s) != *s
+        })
+        .collect()
+});
+
+fn has_traditional(text: &str) -> bool {
+    text.chars().any(|c| matches!(c as u32, cp @ HAN_START..=HAN_END if HAS_SIMPLIFIED[(cp - HAN_START) as usize]))
+}
+
+/// Traditional to Simplified, by phrase (參 is 参 in 海參崴, 叁 alone). The
+/// converter treats Simplified 么 as a Traditional form of 幺, so 什么 would
+/// become 什幺 while 什麼 becomes 什么: fold 幺 back.
+fn simplify(text: String) -> String {
+    if !has_traditional(&text) {
+        return text;
+    }
+    character_converter::traditional_to_simplified(&text).replace('幺', "么")
+}
+
+/// Builds the conversion tables now, so the first question does not pay for it.
 pub fn warm_up() {
-    character_converter::traditional_to_simplified("發");
+    LazyLock::force(&HAS_SIMPLIFIED);
 }
 
 /// Whether a character belongs to a Chinese or Japanese run.
