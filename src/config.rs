@@ -20,10 +20,17 @@ const SECTIONS: &[&str] = &["matrix", "discord", "http", "log"];
 /// Keys that only the environment may set.
 const SECRETS: &[&str] = &["matrix.password", "matrix.access_token", "discord.token"];
 
-/// A value kept out of logs and debug output.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+/// A value kept out of logs, debug output and printed configuration: it
+/// serialises as `***`, so no rendering of a config can leak it.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
 
 impl Secret {
     pub fn expose(&self) -> &str {

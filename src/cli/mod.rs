@@ -5,6 +5,7 @@
 
 mod ask;
 mod check;
+mod config;
 mod eval;
 
 use crate::core::load::{self, Diagnostic};
@@ -37,6 +38,8 @@ enum Command {
     Eval(eval::Args),
     /// Run the chat adapters enabled in the configuration.
     Serve(crate::serve::Args),
+    /// Check the configuration and print the effective settings.
+    Config(config::Args),
 }
 
 /// `--knowledge DIR`, shared by the commands that answer questions.
@@ -102,6 +105,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Serve(args) => crate::serve::run(args),
+        Command::Config(args) => config::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,8 @@
 //! `kotae serve`: runs every chat adapter enabled in the configuration on
-//! one core and one fact base, until SIGTERM or SIGINT.
+//! one core and one fact base, with the health and metrics endpoint beside
+//! them, until SIGTERM or SIGINT.
+
+pub mod http;
 
 use crate::config::Config;
 use crate::core::Kotae;
@@ -91,6 +94,12 @@ fn init_logging(config: &Config) {
 }
 
 async fn serve(config: Config) -> Result<()> {
+    let enabled = enabled_adapters(&config);
+    if enabled.is_empty() {
+        bail!(
+            "no chat adapter is enabled: configure [matrix] or [discord] in kotae.toml, or set KOTAE_MATRIX_HOMESERVER or KOTAE_DISCORD_TOKEN"
+        );
+    }
     let base = crate::cli::load_base(config.knowledge.as_deref())?;
     let kotae = Arc::new(Kotae::new(base));
     std::fs::create_dir_all(&config.state_dir).map_err(|e| {
@@ -106,32 +115,70 @@ async fn serve(config: Config) -> Result<()> {
         shutdown,
         status: Arc::default(),
     };
-    let mut adapters: tokio::task::JoinSet<Result<()>> = tokio::task::JoinSet::new();
+    let health = http::Health {
+        kotae: ctx.kotae.clone(),
+        status: ctx.status.clone(),
+        expected: enabled,
+        metrics: http::install_metrics()?,
+    };
+    let mut tasks: tokio::task::JoinSet<Result<()>> = tokio::task::JoinSet::new();
+    tasks.spawn(http::run(config.http.listen, health, ctx.shutdown.clone()));
+    spawn_adapters(&config, &ctx, &mut tasks);
+    tracing::info!(
+        facts = ctx.kotae.snapshot().base.facts().len(),
+        "kotae serving"
+    );
+    let outcome = tokio::select! {
+        _ = shutdown_signal() => {
+            tracing::info!("shutting down: finishing questions in flight");
+            Ok(())
+        }
+        Some(done) = tasks.join_next() => done.map_err(anyhow::Error::from).and_then(|r| r),
+    };
+    let _ = stop.send(true);
+    // Adapters stop taking questions at once and get the rest of the
+    // 10 seconds a container runtime allows to finish and flush state.
+    let drained = tokio::time::timeout(std::time::Duration::from_secs(8), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("some adapters did not stop within 8 s");
+    }
+    outcome
+}
+
+// Without the adapter features (a core-only build) these have nothing to do.
+#[cfg_attr(
+    not(all(feature = "matrix", feature = "discord")),
+    allow(unused_mut, unused_variables)
+)]
+pub fn enabled_adapters(config: &Config) -> Vec<&'static str> {
+    let mut enabled = Vec::new();
+    #[cfg(feature = "matrix")]
+    if config.matrix.is_some() {
+        enabled.push("matrix");
+    }
+    #[cfg(feature = "discord")]
+    if config.discord.is_some() {
+        enabled.push("discord");
+    }
+    enabled
+}
+
+#[cfg_attr(
+    not(all(feature = "matrix", feature = "discord")),
+    allow(unused_variables)
+)]
+fn spawn_adapters(config: &Config, ctx: &Context, tasks: &mut tokio::task::JoinSet<Result<()>>) {
     #[cfg(feature = "matrix")]
     if let Some(matrix) = config.matrix.clone() {
-        adapters.spawn(crate::matrix::run(matrix, ctx.clone()));
+        tasks.spawn(crate::matrix::run(matrix, ctx.clone()));
     }
     #[cfg(feature = "discord")]
     if let Some(discord) = config.discord.clone() {
-        adapters.spawn(crate::discord::run(discord, ctx.clone()));
+        tasks.spawn(crate::discord::run(discord, ctx.clone()));
     }
-    if adapters.is_empty() {
-        bail!(
-            "no chat adapter is enabled: configure [matrix] or [discord] in kotae.toml, or set KOTAE_MATRIX_HOMESERVER or KOTAE_DISCORD_TOKEN"
-        );
-    }
-    tokio::select! {
-        _ = shutdown_signal() => tracing::info!("shutting down"),
-        Some(done) = adapters.join_next() => {
-            done??;
-        }
-    }
-    let _ = stop.send(true);
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(8), async {
-        while adapters.join_next().await.is_some() {}
-    })
-    .await;
-    Ok(())
 }
 
 async fn shutdown_signal() {
