@@ -1,12 +1,16 @@
 //! The console adapter: `kotae chat`, a conversation in the terminal on the
-//! built-in fact base (or `--knowledge DIR`). It needs no token and no
-//! network, which makes it the first thing a newcomer runs.
+//! built-in fact base (or `--knowledge DIR`, reloaded live as moderators edit
+//! it). It needs no token and no network, which makes it the first thing a
+//! newcomer runs.
 
 use crate::cli::{KnowledgeArg, parse_lang};
 use crate::core::{Kotae, Lang, LangChoice, messages};
+use crate::records::unanswered::UnansweredLog;
+use crate::reload::{self, ReloadReport};
 use anyhow::Result;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -15,13 +19,31 @@ pub struct Args {
     /// Always reply in this language (ja, zh or en).
     #[arg(long, value_parser = parse_lang)]
     lang: Option<Lang>,
+    /// Record declined questions here, for `kotae unanswered`.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let kotae = Kotae::new(args.knowledge.load()?);
+    let kotae = Arc::new(Kotae::new(args.knowledge.load()?));
+    // Moderators' edits to a knowledge directory are picked up live.
+    let _watch = match &args.knowledge.knowledge {
+        Some(dir) => Some(reload::watch(kotae.clone(), dir.clone(), |report| {
+            if report != ReloadReport::Unchanged {
+                eprintln!("kotae: {report}");
+            }
+        })?),
+        None => None,
+    };
+    let unanswered = args
+        .state_dir
+        .as_deref()
+        .map(UnansweredLog::open)
+        .transpose()?;
     let mut session = Session {
         kotae,
         lang: args.lang,
+        unanswered,
     };
     let interactive = std::io::stdin().is_terminal();
     let mut out = std::io::stdout().lock();
@@ -57,8 +79,9 @@ enum Turn {
 }
 
 struct Session {
-    kotae: Kotae,
+    kotae: Arc<Kotae>,
     lang: Option<Lang>,
+    unanswered: Option<UnansweredLog>,
 }
 
 impl Session {
@@ -101,7 +124,14 @@ impl Session {
                 },
             },
             _ => match self.kotae.ask(line, self.choice()) {
-                Ok(reply) => Turn::Say(reply.to_text()),
+                Ok(reply) => {
+                    if let Some(log) = &self.unanswered {
+                        if let Err(e) = log.record("console", None, &reply) {
+                            eprintln!("kotae: cannot record an unanswered question: {e}");
+                        }
+                    }
+                    Turn::Say(reply.to_text())
+                }
                 Err(e) => Turn::Say(e.message(self.choice().resolve(line)).to_string()),
             },
         }

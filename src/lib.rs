@@ -13,4 +13,6 @@ pub mod core;
 pub mod discord;
 #[cfg(feature = "matrix")]
 pub mod matrix;
+pub mod records;
+pub mod reload;
 pub mod serve;

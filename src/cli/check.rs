@@ -1,6 +1,7 @@
 //! `kotae check`: validates a knowledge directory for moderators, printing
 //! every problem as `file:line:column: error: message`.
 
+use crate::core::lint;
 use crate::core::load::{self, Severity};
 use anyhow::Result;
 use std::path::PathBuf;
@@ -10,6 +11,9 @@ use std::process::ExitCode;
 pub struct Args {
     /// The knowledge directory; without it, the built-in fact base.
     dir: Option<PathBuf>,
+    /// Warn about facts whose `updated` date is older than this many days.
+    #[arg(long, default_value_t = 180)]
+    max_age_days: i64,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -18,7 +22,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => ("built-in fact base".to_string(), load::load_embedded()),
     };
     let diags = match &result {
-        Ok(loaded) => loaded.warnings.clone(),
+        Ok(loaded) => {
+            let matcher = crate::core::Matcher::new(&loaded.base);
+            let mut diags = loaded.warnings.clone();
+            diags.extend(lint::lint(
+                &loaded.base,
+                &matcher,
+                lint::today(),
+                args.max_age_days,
+            ));
+            diags
+        }
         Err(diags) => diags.clone(),
     };
     for d in &diags {

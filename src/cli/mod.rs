@@ -7,6 +7,7 @@ mod ask;
 mod check;
 mod config;
 mod eval;
+mod unanswered;
 
 use crate::core::load::{self, Diagnostic};
 use crate::core::{FactBase, Lang};
@@ -40,6 +41,10 @@ enum Command {
     Serve(crate::serve::Args),
     /// Check the configuration and print the effective settings.
     Config(config::Args),
+    /// Questions the bot declined, grouped by similarity, most asked first.
+    Unanswered(unanswered::Args),
+    /// Members' 👍 and 👎 per fact.
+    Feedback(unanswered::Args),
 }
 
 /// `--knowledge DIR`, shared by the commands that answer questions.
@@ -106,6 +111,8 @@ pub fn run() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Serve(args) => crate::serve::run(args),
         Command::Config(args) => config::run(args),
+        Command::Unanswered(args) => unanswered::run_unanswered(args),
+        Command::Feedback(args) => unanswered::run_feedback(args),
     };
     match result {
         Ok(code) => code,

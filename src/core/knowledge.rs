@@ -138,6 +138,23 @@ fn days_in_month(year: u16, month: u16) -> u16 {
     }
 }
 
+impl PartialDate {
+    /// Days since 1970-01-01 of the date's first day (a missing month or
+    /// day counts as the first), by Howard Hinnant's civil-date algorithm.
+    pub fn days_since_epoch(&self) -> i64 {
+        let (m, d) = (
+            i64::from(self.month.unwrap_or(1)),
+            i64::from(self.day.unwrap_or(1)),
+        );
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+}
+
 impl fmt::Display for PartialDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}", self.year)?;
@@ -167,6 +184,9 @@ pub struct Source {
     pub published: Option<PartialDate>,
     pub language: String,
     pub reliability: Reliability,
+    /// Where the source was defined, for moderators' messages.
+    #[serde(skip)]
+    pub line: usize,
 }
 
 /// One curated, cited answer.
@@ -271,6 +291,23 @@ mod tests {
         );
         assert_eq!(PartialDate::parse("2000").unwrap().to_string(), "2000");
         assert_eq!(PartialDate::parse("2024-02-29").unwrap().day, Some(29));
+    }
+
+    #[test]
+    fn days_since_epoch_counts_calendar_days() {
+        assert_eq!(
+            PartialDate::parse("1970-01-01").unwrap().days_since_epoch(),
+            0
+        );
+        assert_eq!(
+            PartialDate::parse("2000-03-01").unwrap().days_since_epoch(),
+            11_017
+        );
+        let a = PartialDate::parse("2025-01-19").unwrap().days_since_epoch();
+        assert_eq!(
+            PartialDate::parse("2026-01-19").unwrap().days_since_epoch() - a,
+            365
+        );
     }
 
     #[test]

@@ -34,7 +34,7 @@ impl Snapshot {
         self.base
             .facts()
             .iter()
-            .map(|f| suggestion(f, lang))
+            .map(|f| suggestion(f, lang, 0.0))
             .collect()
     }
 
@@ -66,28 +66,28 @@ impl Snapshot {
     /// The closest facts, or the first ones when nothing was close at all.
     fn suggestions(&self, ranking: &Ranking, lang: Lang) -> Vec<Suggestion> {
         let facts = self.base.facts();
-        let mut picked: Vec<usize> = ranking
+        let mut picked: Vec<(usize, f32)> = ranking
             .candidates
             .iter()
-            .map(|c| c.fact)
+            .map(|c| (c.fact, c.confidence()))
             .take(MAX_SUGGESTIONS)
             .collect();
         for i in 0..facts.len() {
             if picked.len() >= MAX_SUGGESTIONS {
                 break;
             }
-            if !picked.contains(&i) {
-                picked.push(i);
+            if !picked.iter().any(|(f, _)| *f == i) {
+                picked.push((i, 0.0));
             }
         }
         picked
             .into_iter()
-            .map(|i| suggestion(&facts[i], lang))
+            .map(|(i, score)| suggestion(&facts[i], lang, score))
             .collect()
     }
 }
 
-fn suggestion(fact: &super::Fact, lang: Lang) -> Suggestion {
+fn suggestion(fact: &super::Fact, lang: Lang, score: f32) -> Suggestion {
     let question = fact
         .questions
         .get(lang)
@@ -97,6 +97,7 @@ fn suggestion(fact: &super::Fact, lang: Lang) -> Suggestion {
     Suggestion {
         fact_id: fact.id.clone(),
         question,
+        score,
     }
 }
 

@@ -440,6 +440,7 @@ impl Validator {
             published,
             language: language?.into_inner(),
             reliability: reliability?,
+            line: at.line_col(table.start).0,
         })
     }
 

@@ -9,6 +9,7 @@
 
 pub mod knowledge;
 pub mod lang;
+pub mod lint;
 pub mod load;
 pub mod matcher;
 pub mod messages;

@@ -39,10 +39,12 @@ pub struct Answer {
 }
 
 /// A question the bot can answer, offered when it declines.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suggestion {
     pub fact_id: String,
     pub question: String,
+    /// How close the fact came to answering; 0 when offered as a default.
+    pub score: f32,
 }
 
 /// Why an answer needs a caveat.

@@ -1,0 +1,107 @@
+//! Which message answered with which fact and revision, so that when a
+//! reload changes a fact, its recent answers can be corrected in place.
+
+use super::{Journal, now, read_all};
+use crate::core::Lang;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+
+pub const FILE: &str = "answers.jsonl";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentAnswer {
+    pub time: u64,
+    pub platform: String,
+    /// The room or channel.
+    pub room: String,
+    pub message: String,
+    pub fact: String,
+    /// A hash of the answer text sent, so an unchanged answer is not edited.
+    pub revision: String,
+    pub lang: Lang,
+}
+
+pub struct AnswerLog {
+    journal: Journal,
+}
+
+impl AnswerLog {
+    pub fn open(state_dir: &Path) -> std::io::Result<AnswerLog> {
+        Ok(AnswerLog {
+            journal: Journal::open(state_dir.join(FILE))?,
+        })
+    }
+
+    pub fn record(
+        &self,
+        platform: &str,
+        room: &str,
+        message: &str,
+        fact: &str,
+        text: &str,
+        lang: Lang,
+    ) -> std::io::Result<()> {
+        self.journal.append(&SentAnswer {
+            time: now(),
+            platform: platform.to_string(),
+            room: room.to_string(),
+            message: message.to_string(),
+            fact: fact.to_string(),
+            revision: text_revision(text),
+            lang,
+        })
+    }
+
+    /// The latest record of each message of `platform` sent within `window`
+    /// seconds whose fact is in `facts`.
+    pub fn recent(
+        &self,
+        platform: &str,
+        facts: &[String],
+        window: u64,
+    ) -> std::io::Result<Vec<SentAnswer>> {
+        let since = now().saturating_sub(window);
+        let mut latest: HashMap<(String, String), SentAnswer> = HashMap::new();
+        for a in read_all::<SentAnswer>(self.journal.path())? {
+            if a.platform == platform && a.time >= since && facts.contains(&a.fact) {
+                latest.insert((a.room.clone(), a.message.clone()), a);
+            }
+        }
+        let mut out: Vec<SentAnswer> = latest.into_values().collect();
+        out.sort_by_key(|a| a.time);
+        Ok(out)
+    }
+}
+
+/// A short hash of an answer's text.
+pub fn text_revision(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_answers_are_found_by_fact_and_the_latest_record_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AnswerLog::open(dir.path()).unwrap();
+        log.record("matrix", "!room", "$1", "impact", "old", Lang::En)
+            .unwrap();
+        log.record("matrix", "!room", "$2", "funding", "x", Lang::En)
+            .unwrap();
+        log.record("matrix", "!room", "$1", "impact", "new", Lang::En)
+            .unwrap();
+        log.record("discord", "1", "2", "impact", "old", Lang::Ja)
+            .unwrap();
+        let recent = log.recent("matrix", &["impact".to_string()], 3600).unwrap();
+        assert_eq!(recent.len(), 1);
+        assert_eq!(recent[0].revision, text_revision("new"));
+    }
+}

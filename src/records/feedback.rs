@@ -1,0 +1,126 @@
+//! Members' 👍/👎 on answers, per fact, so moderators see which answers
+//! people find wrong.
+
+use super::{Hasher, Journal, now, read_all};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const FILE: &str = "feedback.jsonl";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vote {
+    Up,
+    Down,
+}
+
+impl Vote {
+    /// Reads a reaction key: 👍 and 👎, with or without a skin tone.
+    pub fn from_reaction(key: &str) -> Option<Vote> {
+        let base: String = key
+            .chars()
+            .filter(|c| !('\u{1F3FB}'..='\u{1F3FF}').contains(c) && *c != '\u{FE0F}')
+            .collect();
+        match base.as_str() {
+            "👍" | "+1" | "thumbsup" => Some(Vote::Up),
+            "👎" | "-1" | "thumbsdown" => Some(Vote::Down),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Feedback {
+    pub time: u64,
+    pub platform: String,
+    pub fact: String,
+    pub revision: String,
+    pub vote: Vote,
+    pub asker: Option<String>,
+}
+
+pub struct FeedbackLog {
+    journal: Journal,
+    hasher: Hasher,
+}
+
+impl FeedbackLog {
+    pub fn open(state_dir: &Path) -> std::io::Result<FeedbackLog> {
+        Ok(FeedbackLog {
+            journal: Journal::open(state_dir.join(FILE))?,
+            hasher: Hasher::load(state_dir)?,
+        })
+    }
+
+    pub fn record(
+        &self,
+        platform: &str,
+        user: &str,
+        fact: &str,
+        revision: &str,
+        vote: Vote,
+    ) -> std::io::Result<()> {
+        self.journal.append(&Feedback {
+            time: now(),
+            platform: platform.to_string(),
+            fact: fact.to_string(),
+            revision: revision.to_string(),
+            vote,
+            asker: Some(self.hasher.hash(platform, user)),
+        })
+    }
+}
+
+/// Votes per fact: (up, down).
+pub fn summary(state_dir: &Path) -> std::io::Result<BTreeMap<String, (usize, usize)>> {
+    let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for f in read_all::<Feedback>(&state_dir.join(FILE))? {
+        let entry = out.entry(f.fact).or_default();
+        match f.vote {
+            Vote::Up => entry.0 += 1,
+            Vote::Down => entry.1 += 1,
+        }
+    }
+    Ok(out)
+}
+
+/// Facts with at least two 👎 and more 👎 than 👍, worst first.
+pub fn disliked(state_dir: &Path) -> std::io::Result<Vec<(String, usize, usize)>> {
+    let mut out: Vec<(String, usize, usize)> = summary(state_dir)?
+        .into_iter()
+        .filter(|(_, (up, down))| *down >= 2 && down > up)
+        .map(|(f, (u, d))| (f, u, d))
+        .collect();
+    out.sort_by(|a, b| (b.2 - b.1).cmp(&(a.2 - a.1)));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reactions_with_skin_tones_count() {
+        assert_eq!(Vote::from_reaction("👍🏽"), Some(Vote::Up));
+        assert_eq!(Vote::from_reaction("👎"), Some(Vote::Down));
+        assert_eq!(Vote::from_reaction("🎉"), None);
+    }
+
+    #[test]
+    fn votes_are_summarised_per_fact() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = FeedbackLog::open(dir.path()).unwrap();
+        for (user, vote) in [("a", Vote::Down), ("b", Vote::Down), ("c", Vote::Up)] {
+            log.record("matrix", user, "impact", "r1", vote).unwrap();
+        }
+        log.record("discord", "a", "funding", "r1", Vote::Up)
+            .unwrap();
+        let s = summary(dir.path()).unwrap();
+        assert_eq!(s["impact"], (1, 2));
+        assert_eq!(
+            disliked(dir.path()).unwrap(),
+            vec![("impact".to_string(), 1, 2)]
+        );
+    }
+}
