@@ -1,0 +1,165 @@
+//! Configuration: the file, `KOTAE_*` overrides, secrets only from the
+//! environment or `*_FILE`, and secrets never printed.
+
+use kotae::config::Config;
+use std::path::Path;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "kotae.toml",
+        "state_dir = \"/from/file\"\n[http]\nlisten = \"127.0.0.1:1\"\n",
+    );
+    let config = Config::from_sources(
+        Some(&file),
+        env(&[("KOTAE_STATE_DIR", "/from/env"), ("OTHER", "x")]),
+    )
+    .unwrap();
+    assert_eq!(config.state_dir, Path::new("/from/env"));
+    assert_eq!(config.http.listen.port(), 1);
+    let config = Config::from_sources(
+        None,
+        env(&[
+            ("KOTAE_HTTP_LISTEN", "0.0.0.0:9184"),
+            ("KOTAE_LOG_JSON", "true"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.http.listen.to_string(), "0.0.0.0:9184");
+    assert!(config.log.json);
+}
+
+#[test]
+fn an_invalid_config_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "kotae.toml",
+        "[http]\nlisten = \"not an address\"\n",
+    );
+    let err = Config::from_sources(Some(&file), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("invalid configuration") && err.contains("listen"),
+        "{err}"
+    );
+    let file = write(dir.path(), "typo.toml", "stat_dir = \"x\"\n");
+    let err = Config::from_sources(Some(&file), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("stat_dir"), "{err}");
+    let file = write(dir.path(), "broken.toml", "[http\n");
+    assert!(Config::from_sources(Some(&file), env(&[])).is_err());
+}
+
+#[cfg(feature = "matrix")]
+#[test]
+fn matrix_settings_come_from_the_environment_alone() {
+    let config = Config::from_sources(
+        None,
+        env(&[
+            ("KOTAE_MATRIX_HOMESERVER", "http://127.0.0.1:8008"),
+            ("KOTAE_MATRIX_USER", "kotae"),
+            ("KOTAE_MATRIX_PASSWORD", "12345"),
+        ]),
+    )
+    .unwrap();
+    let matrix = config.matrix.expect("matrix enabled");
+    assert_eq!(matrix.homeserver, "http://127.0.0.1:8008");
+    assert_eq!(
+        matrix.password.unwrap().expose(),
+        "12345",
+        "a numeric password stays text"
+    );
+}
+
+#[cfg(feature = "matrix")]
+#[test]
+fn a_secret_in_the_file_is_refused_and_file_secrets_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "kotae.toml",
+        "[matrix]\nhomeserver = \"http://h\"\npassword = \"hunter2\"\n",
+    );
+    let err = Config::from_sources(Some(&file), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`matrix.password` is a secret") && !err.contains("hunter2"),
+        "{err}"
+    );
+
+    let secret = write(dir.path(), "token", "syt_secret_token\n");
+    let file = write(
+        dir.path(),
+        "ok.toml",
+        "[matrix]\nhomeserver = \"http://h\"\n",
+    );
+    let config = Config::from_sources(
+        Some(&file),
+        env(&[("KOTAE_MATRIX_ACCESS_TOKEN_FILE", secret.to_str().unwrap())]),
+    )
+    .unwrap();
+    let matrix = config.matrix.unwrap();
+    assert_eq!(
+        matrix.access_token.as_ref().unwrap().expose(),
+        "syt_secret_token"
+    );
+    assert!(
+        !format!("{matrix:?}").contains("syt_secret_token"),
+        "Debug masks secrets"
+    );
+}
+
+#[cfg(feature = "discord")]
+#[test]
+fn config_check_prints_settings_with_secrets_masked() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kotae"))
+        .args(["config", "check"])
+        .env("KOTAE_DISCORD_TOKEN", "MTIz.secret-token-value")
+        .env("KOTAE_DISCORD_GUILD_ID", "1234567890123456789")
+        .env_remove("KOTAE_CONFIG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("token = \"***\""), "{stdout}");
+    assert!(stdout.contains("1234567890123456789"), "{stdout}");
+    assert!(!stdout.contains("secret-token-value"));
+}
+
+#[test]
+fn serve_without_an_adapter_exits_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kotae"))
+        .arg("serve")
+        .env("KOTAE_STATE_DIR", dir.path())
+        .env_remove("KOTAE_CONFIG")
+        .env_remove("KOTAE_DISCORD_TOKEN")
+        .env_remove("KOTAE_MATRIX_HOMESERVER")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no chat adapter is enabled"));
+}
