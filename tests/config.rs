@@ -163,3 +163,13 @@ fn serve_without_an_adapter_exits_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no chat adapter is enabled"));
 }
+
+#[cfg(all(feature = "matrix", feature = "discord"))]
+#[test]
+fn the_example_config_documents_valid_settings() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("kotae.example.toml");
+    let config = Config::from_sources(Some(&path), env(&[("KOTAE_DISCORD_TOKEN", "t")])).unwrap();
+    assert_eq!(config.http.listen.to_string(), "127.0.0.1:9184");
+    assert_eq!(config.matrix.unwrap().rate_per_minute, 6);
+    assert!(!config.discord.unwrap().message_content);
+}

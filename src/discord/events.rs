@@ -73,7 +73,11 @@ fn pages_for(kotae: &Kotae, question: &str) -> Vec<Page> {
 }
 
 /// The first page replies to the member's message; any more follow it.
-async fn send(http: &serenity::Http, msg: &serenity::Message, pages: Vec<Page>) -> Result<(), Error> {
+async fn send(
+    http: &serenity::Http,
+    msg: &serenity::Message,
+    pages: Vec<Page>,
+) -> Result<(), Error> {
     for (i, page) in pages.iter().enumerate() {
         let mut out = serenity::CreateMessage::new()
             .embeds(page.iter().map(render::Embed::to_serenity).collect())

@@ -205,7 +205,11 @@ pub fn topics(lang: Lang, topics: &[Suggestion]) -> Vec<Page> {
         .map(|t| format!("• {} — `{}`", t.question, t.fact_id))
         .collect();
     let mut parts = title(messages::get(lang).topics);
-    parts.extend(lines_into(&lines, DESCRIPTION_MAX).into_iter().map(Part::Text));
+    parts.extend(
+        lines_into(&lines, DESCRIPTION_MAX)
+            .into_iter()
+            .map(Part::Text),
+    );
     pack(parts, BLURPLE)
 }
 
@@ -234,16 +238,16 @@ pub fn about(lang: Lang, about: &About) -> Vec<Page> {
     parts.push(field(w.facts, &about.facts.to_string()));
     parts.push(field(m.sources, &about.sources.to_string()));
     parts.push(field(w.revision, &about.revision));
-    parts.push(Part::Footer(format!(
-        "kotae {}",
-        env!("CARGO_PKG_VERSION")
-    )));
+    parts.push(Part::Footer(format!("kotae {}", env!("CARGO_PKG_VERSION"))));
     pack(parts, BLURPLE)
 }
 
 /// A line from the bot itself (help, an error) as an embed.
 pub fn notice(text: &str) -> Vec<Page> {
-    pack(split(text, DESCRIPTION_MAX).into_iter().map(Part::Text), GREY)
+    pack(
+        split(text, DESCRIPTION_MAX).into_iter().map(Part::Text),
+        GREY,
+    )
 }
 
 /// Plain message content, within the 2000-character limit.
@@ -406,19 +410,19 @@ fn cut_point(text: &str, max: usize) -> usize {
         .or_else(|| tail.rfind('\n').map(|i| i + 1))
         .or_else(|| {
             tail.char_indices()
-                .filter(|&(i, c)| {
+                .rev()
+                .find(|&(i, c)| {
                     matches!(c, '。' | '！' | '？')
                         || (matches!(c, '.' | '!' | '?')
                             && tail[after(i, c)..].starts_with(char::is_whitespace))
                 })
                 .map(|(i, c)| after(i, c))
-                .last()
         })
         .or_else(|| {
             tail.char_indices()
-                .filter(|(_, c)| c.is_whitespace())
+                .rev()
+                .find(|(_, c)| c.is_whitespace())
                 .map(|(i, c)| after(i, c))
-                .last()
         });
     match found {
         Some(i) if floor + i > 0 => floor + i,
@@ -428,7 +432,9 @@ fn cut_point(text: &str, max: usize) -> usize {
 
 /// The byte offset of the `chars`-th character (or the end).
 fn byte_offset(text: &str, chars: usize) -> usize {
-    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
+    text.char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(i, _)| i)
 }
 
 fn count(s: &str) -> usize {
@@ -533,7 +539,10 @@ mod tests {
     fn a_short_answer_is_one_embed() {
         let a = answer_with(
             "They closed.".into(),
-            vec![source(1, Reliability::Press), source(2, Reliability::Official)],
+            vec![
+                source(1, Reliability::Press),
+                source(2, Reliability::Official),
+            ],
         );
         let pages = answer("When did they close?", Lang::En, &a);
         assert_eq!(pages.len(), 1);
@@ -577,7 +586,11 @@ mod tests {
         assert_eq!(squash(&descriptions(&pages)), squash(&text));
         for e in pages.iter().flatten() {
             if let Some(d) = &e.description {
-                assert!(d.ends_with('.'), "cut mid-sentence: …{}", &d[d.len() - 20..]);
+                assert!(
+                    d.ends_with('.'),
+                    "cut mid-sentence: …{}",
+                    &d[d.len() - 20..]
+                );
             }
         }
         let sources: String = pages

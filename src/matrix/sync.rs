@@ -133,6 +133,7 @@ impl Syncer {
     }
 
     async fn handle(&mut self, response: SyncResponse) {
+        tracing::trace!(joined = response.rooms.joined.len(), invited = response.rooms.invited.len(), "sync");
         for room_id in response.rooms.invited.keys() {
             if let Some(room) = self.client.get_room(room_id) {
                 self.invites.handle(room);
@@ -146,7 +147,9 @@ impl Syncer {
                 tracing::debug!(room = %room_id, "sync skipped part of a busy room's timeline");
             }
             let events = &update.timeline.events;
-            for event in &events[first_new_event(events, self.bot.user_id())..] {
+            let start = first_new_event(events, self.bot.user_id());
+            tracing::trace!(room = %room_id, events = events.len(), start, "timeline");
+            for event in &events[start..] {
                 self.handle_event(&room, event).await;
             }
         }

@@ -164,8 +164,17 @@ impl Member {
             .await
     }
 
+    /// Sends through this member's own client, whichever client's view of
+    /// the room is passed.
     pub async fn send(&self, room: &Room, content: RoomMessageEventContent) -> OwnedEventId {
-        room.send(content).await.expect("send").response.event_id
+        let mut own = None;
+        eventually(&format!("{} to see {}", self.id, room.room_id()), || {
+            own = self.client.get_room(room.room_id());
+            std::future::ready(own.is_some())
+        })
+        .await;
+        let own = own.unwrap();
+        own.send(content).await.expect("send").response.event_id
     }
 
     /// Waits for `from`'s reply to the given event.
@@ -260,6 +269,15 @@ impl Bot {
             .expect("the bot stops when told")
             .expect("the bot task did not panic")
             .expect("the bot stopped without error");
+    }
+
+    /// Waits for the first successful sync: from then on, a message is
+    /// news to the bot, not history.
+    pub async fn wait_connected(&self) {
+        eventually("the bot to connect", || {
+            std::future::ready(self.connected() == Some(true))
+        })
+        .await;
     }
 
     pub fn connected(&self) -> Option<bool> {

@@ -33,7 +33,12 @@ pub type Ctx<'a> = poise::Context<'a, Data, Error>;
 
 /// The commands, in the order Discord lists them.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![ask::ask(), topics::topics(), sources::sources(), about::about()]
+    vec![
+        ask::ask(),
+        topics::topics(),
+        sources::sources(),
+        about::about(),
+    ]
 }
 
 /// The poise framework: commands, the rate limit, the message handler, and
@@ -91,10 +96,10 @@ async fn register(
 /// "slow down" and the command does not run. Autocomplete is exempt; it
 /// fires on every keystroke and does no matching.
 async fn rate_limit(ctx: Ctx<'_>) -> Result<bool, Error> {
-    if let poise::Context::Application(app) = ctx {
-        if app.interaction_type == poise::CommandInteractionType::Autocomplete {
-            return Ok(true);
-        }
+    if let poise::Context::Application(app) = ctx
+        && app.interaction_type == poise::CommandInteractionType::Autocomplete
+    {
+        return Ok(true);
     }
     if ctx.data().limiter.allow(ctx.author().id.get()) {
         return Ok(true);
@@ -175,12 +180,19 @@ mod tests {
     #[test]
     fn every_command_and_option_is_localised() {
         let commands = registered();
-        let names: Vec<&str> = commands.iter().map(|c| c["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = commands
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["ask", "topics", "sources", "about"]);
         let localised = |v: &serde_json::Value| {
             for key in ["name_localizations", "description_localizations"] {
                 for locale in ["ja", "zh-CN", "zh-TW"] {
-                    assert!(v[key][locale].is_string(), "{} lacks {key}.{locale}", v["name"]);
+                    assert!(
+                        v[key][locale].is_string(),
+                        "{} lacks {key}.{locale}",
+                        v["name"]
+                    );
                 }
             }
         };
