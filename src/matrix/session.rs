@@ -11,7 +11,7 @@ use super::retry::{Backoff, is_transient, is_unknown_token};
 use anyhow::{Context as _, anyhow, bail};
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::config::RequestConfig;
-use matrix_sdk::ruma::{OwnedUserId, UserId};
+use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId, UserId};
 use matrix_sdk::{Client, SessionMeta, SessionTokens};
 use std::path::Path;
 use std::time::Duration;
@@ -150,25 +150,41 @@ async fn login(
 }
 
 /// An access token alone does not say whose it is or which device it
-/// belongs to; a throwaway client asks the homeserver.
+/// belongs to; `whoami` does. Asked with a bare HTTP request because a
+/// matrix-sdk client would start its encryption machinery for a user it
+/// does not know yet.
 async fn token_session(config: &MatrixConfig, token: &str) -> Result<MatrixSession, Failure> {
-    let probe = Client::builder()
-        .homeserver_url(&config.homeserver)
-        .build()
+    #[derive(serde::Deserialize)]
+    struct WhoAmI {
+        user_id: OwnedUserId,
+        device_id: Option<OwnedDeviceId>,
+    }
+    let url = format!(
+        "{}/_matrix/client/v3/account/whoami",
+        config.homeserver.trim_end_matches('/')
+    );
+    let response = matrix_sdk::reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(token)
+        .timeout(Duration::from_secs(30))
+        .send()
         .await
-        .map_err(|e| Failure::Fatal(anyhow!("cannot open the Matrix client: {e}")))?;
-    let placeholder = MatrixSession {
-        meta: SessionMeta {
-            user_id: "@kotae:invalid".try_into().expect("a valid user id"),
-            device_id: "KOTAEPROBE".into(),
-        },
-        tokens: SessionTokens {
-            access_token: token.to_string(),
-            refresh_token: None,
-        },
-    };
-    probe.restore_session(placeholder).await?;
-    let whoami = probe.whoami().await.map_err(matrix_sdk::Error::from)?;
+        .map_err(|e| Failure::Retry(anyhow!("cannot reach {url}: {e}")))?;
+    let status = response.status();
+    if status.is_server_error() || status.as_u16() == 429 {
+        return Err(Failure::Retry(anyhow!("{url} answered {status}")));
+    }
+    if !status.is_success() {
+        return Err(Failure::Fatal(anyhow!(
+            "the homeserver refused the access token ({status})"
+        )));
+    }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| Failure::Retry(anyhow!("reading {url}: {e}")))?;
+    let whoami: WhoAmI = serde_json::from_slice(&body)
+        .map_err(|e| Failure::Fatal(anyhow!("unexpected whoami answer: {e}")))?;
     let device_id = whoami.device_id.ok_or_else(|| {
         anyhow!("the access token has no device; create it with a login so the bot can encrypt")
     })?;

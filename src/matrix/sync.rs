@@ -133,7 +133,6 @@ impl Syncer {
     }
 
     async fn handle(&mut self, response: SyncResponse) {
-        tracing::trace!(joined = response.rooms.joined.len(), invited = response.rooms.invited.len(), "sync");
         for room_id in response.rooms.invited.keys() {
             if let Some(room) = self.client.get_room(room_id) {
                 self.invites.handle(room);

@@ -121,6 +121,15 @@ async fn serve(config: Config) -> Result<()> {
         expected: enabled,
         metrics: http::install_metrics()?,
     };
+    // Moderators' edits are picked up live; a bad edit is logged and rejected.
+    let _watch = match &config.knowledge {
+        Some(dir) => Some(crate::reload::watch(
+            ctx.kotae.clone(),
+            dir.clone(),
+            |report| crate::reload::log(&report),
+        )?),
+        None => None,
+    };
     let mut tasks: tokio::task::JoinSet<Result<()>> = tokio::task::JoinSet::new();
     tasks.spawn(http::run(config.http.listen, health, ctx.shutdown.clone()));
     spawn_adapters(&config, &ctx, &mut tasks);
