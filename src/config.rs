@@ -199,12 +199,11 @@ fn env_tree(
 fn typed(value: &str) -> toml::Value {
     let v = value.trim();
     let number = !v.is_empty() && v.len() <= 19 && v.bytes().all(|b| b.is_ascii_digit());
-    if number || v == "true" || v == "false" || v.starts_with('[') {
-        if let Ok(t) = toml::from_str::<toml::Table>(&format!("v = {v}")) {
-            if let Some(parsed) = t.get("v") {
-                return parsed.clone();
-            }
-        }
+    if (number || v == "true" || v == "false" || v.starts_with('['))
+        && let Ok(t) = toml::from_str::<toml::Table>(&format!("v = {v}"))
+        && let Some(parsed) = t.get("v")
+    {
+        return parsed.clone();
     }
     toml::Value::String(value.to_string())
 }

@@ -125,10 +125,10 @@ impl Session {
             },
             _ => match self.kotae.ask(line, self.choice()) {
                 Ok(reply) => {
-                    if let Some(log) = &self.unanswered {
-                        if let Err(e) = log.record("console", None, &reply) {
-                            eprintln!("kotae: cannot record an unanswered question: {e}");
-                        }
+                    if let Some(log) = &self.unanswered
+                        && let Err(e) = log.record("console", None, &reply)
+                    {
+                        eprintln!("kotae: cannot record an unanswered question: {e}");
                     }
                     Turn::Say(reply.to_text())
                 }

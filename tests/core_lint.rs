@@ -17,15 +17,17 @@ fn fact(id: &str, updated: &str, en_questions: &str) -> String {
 
 #[test]
 fn stale_facts_missing_urls_uncited_sources_and_misrouted_examples_are_reported() {
-    let facts = fact(
+    let weather = fact(
         "weather",
         "2026-01-01",
         "\"How is the weather in Osaka today?\", \"What is the train fare?\"",
-    ) + &fact(
+    );
+    let fares = fact(
         "fares",
         "2026-06-01",
         "\"What is the train fare to Kyoto?\", \"How much is a train ticket?\"",
     );
+    let facts = format!("{weather}{fares}");
     let files = KnowledgeFiles::from_files(vec![
         ("sources.toml".into(), SOURCES.into()),
         ("facts/a.toml".into(), facts),

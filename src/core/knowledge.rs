@@ -112,10 +112,10 @@ impl PartialDate {
         if parts.next().is_some() {
             return None;
         }
-        if let (Some(m), Some(d)) = (month, day) {
-            if d == 0 || d > days_in_month(year, m) {
-                return None;
-            }
+        if let (Some(m), Some(d)) = (month, day)
+            && (d == 0 || d > days_in_month(year, m))
+        {
+            return None;
         }
         Some(PartialDate {
             year,
@@ -131,7 +131,9 @@ fn parse_digits(s: &str, len: usize) -> Option<u16> {
 
 fn days_in_month(year: u16, month: u16) -> u16 {
     match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,

@@ -213,7 +213,7 @@ pub fn load(files: &KnowledgeFiles) -> Result<Loaded, Vec<Diagnostic>> {
         .filter_map(|(at, raw)| v.fact(at, raw, &known_sources))
         .collect();
     v.check_across_facts(&facts);
-    v.diags.sort_by(|a, b| b.severity.cmp(&a.severity));
+    v.diags.sort_by_key(|d| std::cmp::Reverse(d.severity));
     if v.diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(v.diags);
     }
@@ -470,18 +470,17 @@ impl Validator {
         let table = raw.span();
         let raw = raw.into_inner();
         let id = self.required(at, &table, "id", raw.id);
-        if let Some(id) = &id {
-            if !id
+        if let Some(id) = &id
+            && !id
                 .get_ref()
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            {
-                let msg = format!(
-                    "fact id \"{}\" must be lowercase letters, digits and hyphens",
-                    id.get_ref()
-                );
-                self.error(at, id.span(), msg);
-            }
+        {
+            let msg = format!(
+                "fact id \"{}\" must be lowercase letters, digits and hyphens",
+                id.get_ref()
+            );
+            self.error(at, id.span(), msg);
         }
         let sources = self.fact_sources(at, &table, raw.sources, known_sources);
         let status = self

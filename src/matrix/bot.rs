@@ -304,10 +304,10 @@ async fn display_name(client: &Client, config: &MatrixConfig) -> Option<String> 
     let account = client.account();
     if let Some(wanted) = &config.display_name {
         let current = account.get_display_name().await.ok().flatten();
-        if current.as_deref() != Some(wanted.as_str()) {
-            if let Err(e) = account.set_display_name(Some(wanted)).await {
-                tracing::warn!(error = %e, "cannot set the bot's display name");
-            }
+        if current.as_deref() != Some(wanted.as_str())
+            && let Err(e) = account.set_display_name(Some(wanted)).await
+        {
+            tracing::warn!(error = %e, "cannot set the bot's display name");
         }
         return Some(wanted.clone());
     }

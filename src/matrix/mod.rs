@@ -99,6 +99,8 @@ impl MatrixConfig {
 
 /// Runs the adapter until `ctx.shutdown` turns true.
 pub async fn run(config: MatrixConfig, ctx: Context) -> anyhow::Result<()> {
+    // Disconnected (for /healthz) until the first sync succeeds.
+    ctx.status.set("matrix", false);
     let dir = ctx.state_dir.join("matrix");
     let mut shutdown = ctx.shutdown.clone();
     let Some(client) = session::connect(&config, &dir, &mut shutdown).await? else {
@@ -110,4 +112,62 @@ pub async fn run(config: MatrixConfig, ctx: Context) -> anyhow::Result<()> {
     let result = syncer.run(shutdown).await;
     ctx.status.set("matrix", false);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+        vars.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn environment_variables_alone_configure_the_adapter() {
+        let config = Config::from_sources(
+            None,
+            env(&[
+                ("KOTAE_MATRIX_HOMESERVER", "https://matrix.example.org"),
+                ("KOTAE_MATRIX_USER", "kotae"),
+                ("KOTAE_MATRIX_PASSWORD", "hunter2"),
+                (
+                    "KOTAE_MATRIX_ALLOW_INVITES_FROM",
+                    r#"["@alice:example.org", "example.net"]"#,
+                ),
+                ("KOTAE_MATRIX_RATE_PER_MINUTE", "10"),
+            ]),
+        )
+        .unwrap();
+        let matrix = config.matrix.expect("a [matrix] section");
+        assert_eq!(matrix.homeserver, "https://matrix.example.org");
+        assert_eq!(matrix.user.as_deref(), Some("kotae"));
+        assert_eq!(
+            matrix.password.as_ref().map(|p| p.expose()),
+            Some("hunter2")
+        );
+        assert_eq!(
+            matrix.allow_invites_from,
+            ["@alice:example.org", "example.net"]
+        );
+        assert_eq!(matrix.rate_per_minute, 10);
+        assert_eq!(matrix.rate_burst, 3);
+        assert!(
+            !format!("{matrix:?}").contains("hunter2"),
+            "secrets print as ***"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let result = Config::from_sources(
+            None,
+            env(&[
+                ("KOTAE_MATRIX_HOMESERVER", "https://matrix.example.org"),
+                ("KOTAE_MATRIX_HOMSERVER", "typo"),
+            ]),
+        );
+        assert!(result.is_err());
+    }
 }

@@ -149,16 +149,16 @@ mod tests {
     use super::*;
     use crate::core::{Answer, Reliability, Status};
 
+    /// A real source (so new fields need no change here), made awkward.
     fn source(url: &str) -> Source {
-        Source {
-            id: "s".into(),
-            publisher: "Pub <b>".into(),
-            title: Some("T & \"q\"".into()),
-            url: Some(url.into()),
-            published: None,
-            language: "en".into(),
-            reliability: Reliability::Press,
-        }
+        let base = crate::cli::load_base(None).expect("built-in fact base");
+        let mut source = base.sources()[0].clone();
+        source.publisher = "Pub <b>".into();
+        source.title = Some("T & \"q\"".into());
+        source.url = Some(url.into());
+        source.published = None;
+        source.reliability = Reliability::Press;
+        source
     }
 
     fn answer(text: &str, sources: Vec<Source>) -> Reply {

@@ -121,7 +121,7 @@ async fn login(
         if let Some(previous) = previous {
             login = login.device_id(previous.meta.device_id.as_str());
         }
-        login.send().await.map_err(matrix_sdk::Error::from)?;
+        login.send().await?;
         client
             .matrix_auth()
             .session()

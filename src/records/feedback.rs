@@ -92,7 +92,7 @@ pub fn disliked(state_dir: &Path) -> std::io::Result<Vec<(String, usize, usize)>
         .filter(|(_, (up, down))| *down >= 2 && down > up)
         .map(|(f, (u, d))| (f, u, d))
         .collect();
-    out.sort_by(|a, b| (b.2 - b.1).cmp(&(a.2 - a.1)));
+    out.sort_by_key(|(_, up, down)| std::cmp::Reverse(down - up));
     Ok(out)
 }
 

@@ -87,7 +87,9 @@ const SAME_GROUP: f32 = 0.5;
 
 /// Groups records by similarity, most asked first.
 pub fn groups(records: &[Unanswered]) -> Vec<Group> {
-    let mut groups: Vec<(HashSet<(char, char)>, Vec<&Unanswered>)> = Vec::new();
+    // Each group: the character pairs of its first question, and its members.
+    type Pending<'a> = (HashSet<(char, char)>, Vec<&'a Unanswered>);
+    let mut groups: Vec<Pending> = Vec::new();
     for r in records {
         let pairs = char_pairs(&r.question);
         match groups

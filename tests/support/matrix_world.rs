@@ -204,12 +204,15 @@ impl Member {
     /// Waits until `user`'s membership in the room, as this member sees it,
     /// is `state`.
     pub async fn wait_membership(&self, room: &Room, user: &UserId, state: MembershipState) {
-        eventually(&format!("{user} to be {state} in {}", room.room_id()), || async {
-            matches!(
-                room.get_member_no_sync(user).await,
-                Ok(Some(member)) if *member.membership() == state
-            )
-        })
+        eventually(
+            &format!("{user} to be {state} in {}", room.room_id()),
+            || async {
+                matches!(
+                    room.get_member_no_sync(user).await,
+                    Ok(Some(member)) if *member.membership() == state
+                )
+            },
+        )
         .await;
     }
 }

@@ -53,7 +53,13 @@ impl Synapse {
         let port = free_port();
         write_config(dir.path(), port);
         let keys = Command::new(&python)
-            .args(["-m", "synapse.app.homeserver", "-c", "homeserver.yaml", "--generate-keys"])
+            .args([
+                "-m",
+                "synapse.app.homeserver",
+                "-c",
+                "homeserver.yaml",
+                "--generate-keys",
+            ])
             .current_dir(dir.path())
             .stdout(Stdio::null())
             .status()
@@ -109,7 +115,10 @@ impl Synapse {
             http(self.port, "POST", "/_matrix/client/v3/login", &body).expect("login request");
         assert_eq!(status, 200, "logging in {localpart}: {response}");
         let json: serde_json::Value = serde_json::from_str(&response).expect("login response");
-        json["access_token"].as_str().expect("an access token").to_string()
+        json["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_string()
     }
 
     fn spawn(&mut self) {
@@ -176,7 +185,10 @@ fn python() -> PathBuf {
         eprintln!("installing Synapse into {} (once)", venv.display());
         run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
         run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "matrix-synapse"]));
-        assert!(has_synapse(&python), "pip install matrix-synapse did not install synapse");
+        assert!(
+            has_synapse(&python),
+            "pip install matrix-synapse did not install synapse"
+        );
     }
     python
 }
