@@ -19,6 +19,23 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+/// All of a state directory's records, opened once and shared.
+pub struct Records {
+    pub unanswered: unanswered::UnansweredLog,
+    pub feedback: feedback::FeedbackLog,
+    pub answers: answers::AnswerLog,
+}
+
+impl Records {
+    pub fn open(state_dir: &Path) -> std::io::Result<Records> {
+        Ok(Records {
+            unanswered: unanswered::UnansweredLog::open(state_dir)?,
+            feedback: feedback::FeedbackLog::open(state_dir)?,
+            answers: answers::AnswerLog::open(state_dir)?,
+        })
+    }
+}
+
 /// An append-only file of JSON lines.
 pub struct Journal {
     path: PathBuf,

@@ -6,6 +6,8 @@ pub mod http;
 
 use crate::config::Config;
 use crate::core::Kotae;
+use crate::records::Records;
+use crate::reload::ReloadReport;
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,14 +21,60 @@ pub struct Args {
     pub config: Option<PathBuf>,
 }
 
-/// What every adapter gets: the core, where to keep state, a place to say
-/// whether it is connected, and a signal to stop.
+/// What every adapter gets: the core, where to keep state and records, a
+/// place to say whether it is connected, reload reports, and a signal to stop.
 #[derive(Clone)]
 pub struct Context {
     pub kotae: Arc<Kotae>,
     pub state_dir: PathBuf,
     pub shutdown: watch::Receiver<bool>,
     pub status: Arc<AdapterStatus>,
+    /// The moderator-maintained knowledge directory, if any (for `reload`).
+    pub knowledge_dir: Option<PathBuf>,
+    /// Every reload's report: subscribe to tell moderators and correct answers.
+    pub reloads: tokio::sync::broadcast::Sender<Arc<ReloadReport>>,
+    /// Unanswered questions, feedback and sent answers.
+    pub records: Arc<Records>,
+}
+
+impl Context {
+    /// A context with its records opened in `state_dir`.
+    pub fn new(
+        kotae: Arc<Kotae>,
+        state_dir: PathBuf,
+        shutdown: watch::Receiver<bool>,
+    ) -> std::io::Result<Context> {
+        let records = Arc::new(Records::open(&state_dir)?);
+        Ok(Context {
+            kotae,
+            state_dir,
+            shutdown,
+            status: Arc::default(),
+            knowledge_dir: None,
+            reloads: tokio::sync::broadcast::channel(16).0,
+            records,
+        })
+    }
+
+    pub fn with_status(mut self, status: Arc<AdapterStatus>) -> Context {
+        self.status = status;
+        self
+    }
+
+    pub fn with_knowledge_dir(mut self, dir: Option<PathBuf>) -> Context {
+        self.knowledge_dir = dir;
+        self
+    }
+
+    /// Reloads the knowledge directory now (a moderator's `reload` command)
+    /// and tells every subscriber. None when the bot runs on the built-in base.
+    pub fn reload(&self) -> Option<Arc<ReloadReport>> {
+        let dir = self.knowledge_dir.as_ref()?;
+        let report = Arc::new(crate::reload::reload(&self.kotae, dir));
+        crate::reload::log(&report);
+        let _ = self.reloads.send(report.clone());
+        Some(report)
+    }
 }
 
 /// Which adapters are connected, for `/healthz`.
@@ -109,12 +157,9 @@ async fn serve(config: Config) -> Result<()> {
         )
     })?;
     let (stop, shutdown) = watch::channel(false);
-    let ctx = Context {
-        kotae,
-        state_dir: config.state_dir.clone(),
-        shutdown,
-        status: Arc::default(),
-    };
+    let ctx = Context::new(kotae, config.state_dir.clone(), shutdown)
+        .map_err(|e| anyhow::anyhow!("cannot open records in {}: {e}", config.state_dir.display()))?
+        .with_knowledge_dir(config.knowledge.clone());
     let health = http::Health {
         kotae: ctx.kotae.clone(),
         status: ctx.status.clone(),
@@ -123,11 +168,19 @@ async fn serve(config: Config) -> Result<()> {
     };
     // Moderators' edits are picked up live; a bad edit is logged and rejected.
     let _watch = match &config.knowledge {
-        Some(dir) => Some(crate::reload::watch(
-            ctx.kotae.clone(),
-            dir.clone(),
-            |report| crate::reload::log(&report),
-        )?),
+        Some(dir) => {
+            let reloads = ctx.reloads.clone();
+            Some(crate::reload::watch(
+                ctx.kotae.clone(),
+                dir.clone(),
+                move |report| {
+                    crate::reload::log(&report);
+                    if report != ReloadReport::Unchanged {
+                        let _ = reloads.send(Arc::new(report));
+                    }
+                },
+            )?)
+        }
         None => None,
     };
     let mut tasks: tokio::task::JoinSet<Result<()>> = tokio::task::JoinSet::new();

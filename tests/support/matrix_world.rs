@@ -255,12 +255,9 @@ impl Bot {
 
     pub fn start(&mut self) {
         let (stop, shutdown) = watch::channel(false);
-        let ctx = Context {
-            kotae: self.kotae.clone(),
-            state_dir: self.state_dir.clone(),
-            shutdown,
-            status: self.status.clone(),
-        };
+        let ctx = Context::new(self.kotae.clone(), self.state_dir.clone(), shutdown)
+            .expect("records open")
+            .with_status(self.status.clone());
         let task = tokio::spawn(kotae::matrix::run(self.config.clone(), ctx));
         self.running = Some((stop, task));
     }
