@@ -462,6 +462,17 @@ async fn commands_topics_sources_lang_and_help() {
             .body()
             .starts_with(messages::get(Lang::En).help)
     );
+
+    // A decline offers suggestions and lands in the moderators' queue,
+    // with the asker only as a salted hash.
+    let declined = ask("!ask How tall is Tokyo Tower?").await;
+    assert!(declined.body().starts_with(messages::get(Lang::En).decline));
+    let records = kotae::records::unanswered::read(&world.bot.state_dir).expect("readable");
+    let record = records.last().expect("the decline was recorded");
+    assert_eq!(record.question, "How tall is Tokyo Tower?");
+    assert_eq!(record.platform, "matrix");
+    let asker = record.asker.as_deref().expect("a hashed asker");
+    assert!(!asker.contains(world.tester.id.localpart()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

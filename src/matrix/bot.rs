@@ -12,6 +12,7 @@ use super::memory::Memory;
 use super::render::{self, Rendered};
 use super::retry::{Backoff, is_transient};
 use crate::core::{Kotae, Lang, LangChoice, messages};
+use crate::records::Records;
 use crate::serve::Context;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use matrix_sdk::ruma::events::room::message::{
@@ -42,6 +43,7 @@ pub(super) struct Bot {
     user_langs: Mutex<HashMap<OwnedUserId, Lang>>,
     catch_up: Option<Duration>,
     shutdown: watch::Receiver<bool>,
+    records: Arc<Records>,
 }
 
 impl Bot {
@@ -66,6 +68,7 @@ impl Bot {
             catch_up: (config.catch_up_minutes > 0)
                 .then(|| Duration::from_secs(config.catch_up_minutes * 60)),
             shutdown: ctx.shutdown.clone(),
+            records: ctx.records.clone(),
         }
     }
 
@@ -165,6 +168,14 @@ impl Bot {
         match self.kotae.ask(question, choice) {
             Ok(reply) => {
                 crate::serve::record_question(PLATFORM, &reply, started.elapsed());
+                // Declines go to the moderators' queue (`kotae unanswered`).
+                if let Err(e) =
+                    self.records
+                        .unanswered
+                        .record(PLATFORM, Some(sender.as_str()), &reply)
+                {
+                    tracing::warn!("cannot record an unanswered question: {e}");
+                }
                 if room_lang.is_none() {
                     self.remember_lang(sender, reply.lang);
                 }
