@@ -19,7 +19,7 @@ fn free_port() -> u16 {
 #[test]
 fn secrets_never_reach_the_log_and_sigterm_exits_0() {
     let state = tempfile::tempdir().unwrap();
-    let (password, token) = ("hunter2-matrix-password", "MTIz.discord-token-secret");
+    let password = "hunter2-matrix-password";
     let http_port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_kotae"))
         .arg("serve")
@@ -31,8 +31,7 @@ fn secrets_never_reach_the_log_and_sigterm_exits_0() {
         .env("KOTAE_MATRIX_HOMESERVER", "http://127.0.0.1:9")
         .env("KOTAE_MATRIX_USER", "kotae")
         .env("KOTAE_MATRIX_PASSWORD", password)
-        .env("KOTAE_DISCORD_TOKEN", token)
-        .env("KOTAE_DISCORD_API_URL", "http://127.0.0.1:9")
+        .env_remove("KOTAE_DISCORD_TOKEN")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -73,8 +72,27 @@ fn secrets_never_reach_the_log_and_sigterm_exits_0() {
         !log.contains(password),
         "the Matrix password leaked into the log"
     );
+}
+
+#[test]
+fn the_discord_token_never_reaches_the_log_even_when_connecting_fails() {
+    let state = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kotae"))
+        .arg("serve")
+        .env_remove("KOTAE_CONFIG")
+        .env_remove("KOTAE_MATRIX_HOMESERVER")
+        .env("KOTAE_STATE_DIR", state.path())
+        .env("KOTAE_LOG_LEVEL", "trace")
+        .env("KOTAE_HTTP_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .env("KOTAE_DISCORD_TOKEN", "MTIz.discord-token-secret")
+        // Nothing listens on port 9, so connecting fails and is logged.
+        .env("KOTAE_DISCORD_API_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("Discord"), "{log}");
     assert!(
-        !log.contains(token) && !log.contains("discord-token-secret"),
+        !log.contains("discord-token-secret"),
         "the Discord token leaked into the log"
     );
 }
