@@ -38,7 +38,8 @@ pub async fn handle(
 /// The question in a message meant for the bot, without the mention; `None`
 /// when the message is not for the bot.
 pub fn question_for(msg: &serenity::Message, bot: serenity::UserId) -> Option<String> {
-    if msg.author.bot {
+    // Never answer a bot, least of all this one: two bots can loop forever.
+    if msg.author.bot || msg.author.id == bot {
         return None;
     }
     let mentioned = msg.mentions.iter().any(|u| u.id == bot);

@@ -101,7 +101,21 @@ pub async fn run(config: DiscordConfig, ctx: Context) -> anyhow::Result<()> {
     let result = client.start_autosharded().await;
     stopper.abort();
     ctx.status.set("discord", false);
-    result.context("the Discord connection failed")
+    result.map_err(explain)
+}
+
+/// Turns the one configuration mistake Discord reports only at login into
+/// advice.
+fn explain(error: serenity::Error) -> anyhow::Error {
+    use serenity::{Error, GatewayError};
+    match error {
+        Error::Gateway(GatewayError::DisallowedGatewayIntents) => anyhow::anyhow!(
+            "Discord refused the Message Content intent: switch it on for the application in \
+             the developer portal (Bot → Privileged Gateway Intents), or set \
+             discord.message_content = false"
+        ),
+        other => anyhow::Error::new(other).context("the Discord connection failed"),
+    }
 }
 
 fn http_client(config: &DiscordConfig) -> anyhow::Result<serenity::Http> {
@@ -122,15 +136,17 @@ fn http_client(config: &DiscordConfig) -> anyhow::Result<serenity::Http> {
     Ok(builder.build())
 }
 
-/// Slash commands need no intent at all; messages need the privileged one.
+/// Interactions arrive whatever the intents, so slash commands need none
+/// (and a bot in many guilds is spared their events); messages need the
+/// privileged Message Content intent.
 fn intents(config: &DiscordConfig) -> serenity::GatewayIntents {
-    let mut intents = serenity::GatewayIntents::GUILDS;
     if config.message_content {
-        intents |= serenity::GatewayIntents::GUILD_MESSAGES
+        serenity::GatewayIntents::GUILD_MESSAGES
             | serenity::GatewayIntents::DIRECT_MESSAGES
-            | serenity::GatewayIntents::MESSAGE_CONTENT;
+            | serenity::GatewayIntents::MESSAGE_CONTENT
+    } else {
+        serenity::GatewayIntents::empty()
     }
-    intents
 }
 
 #[cfg(test)]

@@ -490,6 +490,7 @@ mod tests {
             published: PartialDate::parse("2025-01-19"),
             language: "en".into(),
             reliability,
+            line: 0,
         }
     }
 
@@ -593,15 +594,15 @@ mod tests {
                 );
             }
         }
-        let sources: String = pages
+        let numbers: Vec<String> = pages
             .iter()
             .flatten()
             .flat_map(|e| &e.fields)
-            .map(|f| f.value.clone() + "\n")
+            .flat_map(|f| f.value.lines())
+            .map(|line| line.split('.').next().unwrap().to_string())
             .collect();
-        for n in 1..=40 {
-            assert!(sources.contains(&format!("\n{n}. [")) || sources.starts_with("1. ["));
-        }
+        let expected: Vec<String> = (1..=40).map(|n| n.to_string()).collect();
+        assert_eq!(numbers, expected, "every source, once, in order");
         let last = pages.last().unwrap().last().unwrap();
         assert!(last.footer.as_deref().unwrap().starts_with("closure-date"));
     }
@@ -657,6 +658,7 @@ mod tests {
         let s = |n| Suggestion {
             fact_id: format!("f{n}"),
             question: format!("Question {n}?"),
+            score: 0.0,
         };
         let pages = decline("??", Lang::En, &[s(1), s(2), s(3), s(4)]);
         assert_within_limits(&pages);
@@ -672,6 +674,7 @@ mod tests {
             .map(|n| Suggestion {
                 fact_id: format!("fact-{n}"),
                 question: format!("What happened with topic number {n}?"),
+                score: 0.0,
             })
             .collect();
         let pages = super::topics(Lang::En, &topics);
