@@ -72,6 +72,16 @@ pub async fn ask(
         Err(e) => return say(ctx, e.message(choice.resolve(&question))).await,
     };
     crate::serve::record_question("discord", &reply, started.elapsed());
+    // Declines go to the moderators' queue (`kotae unanswered`).
+    let asker = ctx.author().id.to_string();
+    if let Err(e) = ctx
+        .data()
+        .records
+        .unanswered
+        .record("discord", Some(&asker), &reply)
+    {
+        tracing::warn!("cannot record an unanswered question: {e}");
+    }
     let ephemeral = matches!(reply.outcome, Outcome::Decline { .. });
     send_pages(ctx, render::reply(&reply), ephemeral).await
 }

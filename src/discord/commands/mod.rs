@@ -26,6 +26,7 @@ pub struct Data {
     pub kotae: Arc<Kotae>,
     pub limiter: Limiter,
     pub message_content: bool,
+    pub records: Arc<crate::records::Records>,
 }
 
 pub type Error = anyhow::Error;
@@ -48,6 +49,7 @@ pub fn framework(config: &DiscordConfig, ctx: ServeContext) -> poise::Framework<
         kotae: ctx.kotae,
         limiter: Limiter::new(config.rate_per_minute, config.rate_burst),
         message_content: config.message_content,
+        records: ctx.records,
     };
     let guild = config.guild_id.map(serenity::GuildId::new);
     poise::Framework::builder()

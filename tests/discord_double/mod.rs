@@ -1,0 +1,581 @@
+//! An in-process double of the Discord API, for the adapter's end-to-end
+//! tests: an HTTP server for the REST routes the bot uses and a `ws://`
+//! gateway, both on 127.0.0.1, speaking Discord's JSON payloads.
+//!
+//! The real adapter, with its real serenity/poise client, is pointed at it
+//! through `api_url`; `GET /gateway` hands it the WebSocket URL. The double
+//! records every REST request and every gateway frame the bot sends, with
+//! the time it arrived, so tests assert on real payloads (the PUT of the
+//! commands, interaction callbacks, `allowed_mentions`) and measure
+//! latency. Tests drive the gateway: dispatch INTERACTION_CREATE and
+//! MESSAGE_CREATE, drop the connection, or ask the bot to RECONNECT.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+
+pub const APP_ID: u64 = 1_300_000_000_000_000_001;
+pub const BOT_ID: u64 = 1_300_000_000_000_000_002;
+pub const GUILD_ID: u64 = 1_300_000_000_000_000_003;
+pub const CHANNEL_ID: u64 = 1_300_000_000_000_000_004;
+pub const TOKEN: &str = "test-token";
+/// How long a test waits for the bot before failing.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// One REST request the bot made.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// Without the `/api/v10` prefix, e.g. `/interactions/1/t/callback`.
+    pub route: String,
+    pub body: Value,
+    pub authorized: bool,
+    pub at: Instant,
+}
+
+/// One gateway payload the bot sent (IDENTIFY, RESUME, HEARTBEAT, …).
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub op: u64,
+    pub d: Value,
+    pub connection: u64,
+}
+
+#[derive(Default)]
+pub struct Log {
+    pub requests: Vec<Request>,
+    pub frames: Vec<Frame>,
+    /// The URI of each gateway connection, in order.
+    pub connections: Vec<String>,
+    /// Dispatches sent to the bot: event name, `d.id`, when it was written.
+    pub dispatched: Vec<(String, String, Instant)>,
+}
+
+enum Control {
+    Dispatch(String, Value),
+    Reconnect,
+    InvalidateSession,
+    Drop,
+}
+
+struct Shared {
+    gateway_url: String,
+    shards: u32,
+    log: Mutex<Log>,
+    /// The newest connection and its number.
+    conn: Mutex<Option<(u64, mpsc::UnboundedSender<Control>)>>,
+    /// The connection that has sent READY or RESUMED and is still open.
+    live: Mutex<Option<u64>>,
+    connections: AtomicU64,
+    seq: AtomicU64,
+    ids: AtomicU64,
+    /// Whether the application may use privileged intents (Message Content).
+    privileged: AtomicBool,
+}
+
+pub struct Double {
+    pub rest_url: String,
+    pub gateway_url: String,
+    state: Arc<Shared>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Double {
+    fn drop(&mut self) {
+        self.tasks.iter().for_each(|t| t.abort());
+    }
+}
+
+impl Double {
+    /// Starts both servers; `GET /gateway/bot` will recommend `shards`.
+    pub async fn start(shards: u32) -> Double {
+        let rest = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let gateway = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let rest_url = format!("http://{}", rest.local_addr().unwrap());
+        let gateway_url = format!("ws://{}", gateway.local_addr().unwrap());
+        let state = Arc::new(Shared {
+            gateway_url: gateway_url.clone(),
+            shards,
+            log: Mutex::default(),
+            conn: Mutex::default(),
+            live: Mutex::default(),
+            connections: AtomicU64::new(0),
+            seq: AtomicU64::new(0),
+            ids: AtomicU64::new(1_400_000_000_000_000_000),
+            privileged: AtomicBool::new(true),
+        });
+        let app = axum::Router::new()
+            .fallback(rest_route)
+            .with_state(state.clone());
+        let tasks = vec![
+            tokio::spawn(async move {
+                let rest = rest.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                axum::serve(rest, app).await.unwrap()
+            }),
+            tokio::spawn(accept_gateway(gateway, state.clone())),
+        ];
+        Double {
+            rest_url,
+            gateway_url,
+            state,
+            tasks,
+        }
+    }
+
+    /// Reads the log.
+    pub fn log<T>(&self, read: impl FnOnce(&Log) -> T) -> T {
+        read(&self.state.log.lock().unwrap())
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.log(|l| l.requests.clone())
+    }
+
+    /// Polls until `found` returns something, or fails the test.
+    pub async fn wait<T>(&self, what: &str, found: impl Fn(&Log) -> Option<T>) -> T {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(t) = self.log(&found) {
+                return t;
+            }
+            if Instant::now() > deadline {
+                let seen: Vec<String> = self.log(|l| {
+                    l.requests
+                        .iter()
+                        .map(|r| format!("{} {}", r.method, r.route))
+                        .collect()
+                });
+                panic!("timed out waiting for {what}; requests so far: {seen:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// The first request matching `pred`.
+    pub async fn wait_request(&self, what: &str, pred: impl Fn(&Request) -> bool) -> Request {
+        self.wait(what, |l| l.requests.iter().find(|r| pred(r)).cloned())
+            .await
+    }
+
+    /// Waits until a connection has been READY or RESUMED and is still open.
+    pub async fn wait_live(&self) -> u64 {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(n) = *self.state.live.lock().unwrap() {
+                return n;
+            }
+            assert!(Instant::now() < deadline, "the bot never connected");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Waits until a connection newer than `after` is live (resumed or
+    /// identified); returns its number.
+    pub async fn wait_new_session(&self, after: u64) -> u64 {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match *self.state.live.lock().unwrap() {
+                Some(n) if n > after => return n,
+                _ => {}
+            }
+            assert!(Instant::now() < deadline, "the bot never came back");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Sends a dispatch (op 0) on the newest connection.
+    pub fn dispatch(&self, event: &str, d: Value) {
+        let conn = self.state.conn.lock().unwrap();
+        let (_, tx) = conn.as_ref().expect("no gateway connection");
+        tx.send(Control::Dispatch(event.to_string(), d))
+            .expect("connection gone");
+    }
+
+    /// Closes the TCP connection with no close frame, as a network drop.
+    pub fn drop_connection(&self) {
+        self.control(Control::Drop);
+    }
+
+    /// Sends op 7 RECONNECT, as Discord does before moving a session.
+    pub fn request_reconnect(&self) {
+        self.control(Control::Reconnect);
+    }
+
+    /// Refuses privileged intents from now on, as Discord does for an
+    /// application whose Message Content switch is off (close code 4014).
+    pub fn refuse_privileged_intents(&self) {
+        self.state.privileged.store(false, Ordering::Relaxed);
+    }
+
+    /// Sends op 9 INVALID_SESSION (not resumable): the bot must IDENTIFY anew.
+    pub fn invalidate_session(&self) {
+        self.control(Control::InvalidateSession);
+    }
+
+    fn control(&self, c: Control) {
+        if let Some((_, tx)) = self.state.conn.lock().unwrap().as_ref() {
+            let _ = tx.send(c);
+        }
+    }
+
+    /// Gateway frames with this op the bot has sent (2 IDENTIFY, 6 RESUME).
+    pub fn frames(&self, op: u64) -> Vec<Frame> {
+        self.log(|l| l.frames.iter().filter(|f| f.op == op).cloned().collect())
+    }
+
+    pub fn new_id(&self) -> String {
+        self.state.ids.fetch_add(1, Ordering::Relaxed).to_string()
+    }
+
+    /// Dispatches a slash command (INTERACTION_CREATE, type 2); returns its id.
+    pub fn command(&self, name: &str, options: Value, locale: &str, user: u64) -> String {
+        self.interaction(2, name, options, locale, user)
+    }
+
+    /// Dispatches an autocomplete interaction (type 4); returns its id.
+    pub fn autocomplete(&self, name: &str, options: Value, locale: &str, user: u64) -> String {
+        self.interaction(4, name, options, locale, user)
+    }
+
+    fn interaction(&self, kind: u8, name: &str, options: Value, locale: &str, user: u64) -> String {
+        let id = self.new_id();
+        let d = json!({
+            "id": id,
+            "application_id": APP_ID.to_string(),
+            "type": kind,
+            "data": {"id": "1300000000000000100", "name": name, "type": 1, "options": options},
+            "guild_id": GUILD_ID.to_string(),
+            "channel_id": CHANNEL_ID.to_string(),
+            "member": member(user),
+            "token": interaction_token(&id),
+            "version": 1,
+            "app_permissions": "2248473465835073",
+            "locale": locale,
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": GUILD_ID.to_string()},
+            "context": 0,
+            "attachment_size_limit": 26214400
+        });
+        self.dispatch("INTERACTION_CREATE", d);
+        id
+    }
+
+    /// The interaction callback (initial response) for an interaction.
+    pub async fn callback(&self, id: &str) -> Value {
+        let route = format!("/interactions/{id}/{}/callback", interaction_token(id));
+        let r = self
+            .wait_request(&format!("the callback of {id}"), |r| r.route == route)
+            .await;
+        r.body
+    }
+
+    /// Follow-up messages sent for an interaction so far.
+    pub fn followups(&self, id: &str) -> Vec<Value> {
+        let route = format!("/webhooks/{APP_ID}/{}", interaction_token(id));
+        self.log(|l| {
+            l.requests
+                .iter()
+                .filter(|r| r.route == route)
+                .map(|r| r.body.clone())
+                .collect()
+        })
+    }
+
+    /// Dispatches MESSAGE_CREATE in the guild channel; returns its id.
+    pub fn message(
+        &self,
+        author: u64,
+        content: &str,
+        mentions: Vec<Value>,
+        reply_to: Option<Value>,
+    ) -> String {
+        let id = self.new_id();
+        let mut d = message_json(&id, user(author, "member", author == BOT_ID), content);
+        d["guild_id"] = json!(GUILD_ID.to_string());
+        d["member"] = json!({"roles": [], "joined_at": "2024-01-01T00:00:00.000000+00:00",
+            "deaf": false, "mute": false, "flags": 0});
+        d["mentions"] = json!(mentions);
+        if let Some(original) = reply_to {
+            d["type"] = json!(19);
+            d["message_reference"] = json!({"type": 0, "message_id": original["id"],
+                "channel_id": CHANNEL_ID.to_string(), "guild_id": GUILD_ID.to_string()});
+            d["referenced_message"] = original;
+        }
+        self.dispatch("MESSAGE_CREATE", d);
+        id
+    }
+
+    /// Dispatches MESSAGE_CREATE in a DM channel (no guild); returns its id.
+    pub fn direct_message(&self, author: u64, content: &str) -> String {
+        let id = self.new_id();
+        let d = message_json(&id, user(author, "member", false), content);
+        self.dispatch("MESSAGE_CREATE", d);
+        id
+    }
+
+    /// Messages the bot posted in channels (`POST /channels/*/messages`).
+    pub fn channel_messages(&self) -> Vec<Value> {
+        self.log(|l| {
+            l.requests
+                .iter()
+                .filter(|r| r.method == "POST" && r.route.starts_with("/channels/"))
+                .map(|r| r.body.clone())
+                .collect()
+        })
+    }
+}
+
+pub fn interaction_token(id: &str) -> String {
+    format!("itoken-{id}")
+}
+
+pub fn user(id: u64, name: &str, bot: bool) -> Value {
+    json!({"id": id.to_string(), "username": name, "discriminator": "0",
+        "global_name": null, "avatar": null, "bot": bot})
+}
+
+pub fn bot_user() -> Value {
+    user(BOT_ID, "kotae", true)
+}
+
+fn member(user_id: u64) -> Value {
+    json!({"user": user(user_id, "member", false), "roles": [],
+        "joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false,
+        "flags": 0, "permissions": "2248473465835073"})
+}
+
+/// A string option, or the option being typed when `focused`.
+pub fn option(name: &str, value: impl Into<Value>, focused: bool) -> Value {
+    let value = value.into();
+    let kind = if value.is_string() { 3 } else { 4 };
+    let mut o = json!({"name": name, "type": kind, "value": value});
+    if focused {
+        o["focused"] = json!(true);
+    }
+    o
+}
+
+/// A message object as Discord sends it.
+pub fn message_json(id: &str, author: Value, content: &str) -> Value {
+    json!({
+        "id": id, "channel_id": CHANNEL_ID.to_string(), "author": author,
+        "content": content, "timestamp": "2026-01-01T00:00:00.000000+00:00",
+        "edited_timestamp": null, "tts": false, "mention_everyone": false,
+        "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
+        "pinned": false, "type": 0
+    })
+}
+
+async fn rest_route(
+    State(state): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let route = uri
+        .path()
+        .strip_prefix("/api/v10")
+        .unwrap_or(uri.path())
+        .to_string();
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let authorized = headers
+        .get("authorization")
+        .is_some_and(|v| v.as_bytes() == format!("Bot {TOKEN}").as_bytes());
+    state.log.lock().unwrap().requests.push(Request {
+        method: method.to_string(),
+        route: route.clone(),
+        body: body.clone(),
+        authorized,
+        at: Instant::now(),
+    });
+    let segments: Vec<&str> = route.trim_matches('/').split('/').collect();
+    let ok = |v: Value| axum::Json(v).into_response();
+    match (method.as_str(), segments.as_slice()) {
+        ("GET", ["gateway"]) => ok(json!({"url": state.gateway_url})),
+        ("GET", ["gateway", "bot"]) => ok(json!({
+            "url": state.gateway_url, "shards": state.shards,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        })),
+        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
+            ok(registered(&state, &body))
+        }
+        ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
+        ("POST", ["webhooks", _, _] | ["channels", _, "messages"])
+        | ("PATCH", ["webhooks", _, _, "messages", _]) => {
+            let id = state.ids.fetch_add(1, Ordering::Relaxed).to_string();
+            let content = body["content"].as_str().unwrap_or("");
+            ok(message_json(&id, bot_user(), content))
+        }
+        ("PUT", ["channels", _, "messages", _, "reactions", _, "@me"]) => {
+            StatusCode::NO_CONTENT.into_response()
+        }
+        _ => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"message": "404: Not Found", "code": 0})),
+        )
+            .into_response(),
+    }
+}
+
+/// Registered commands as Discord returns them: the request, with ids.
+fn registered(state: &Shared, body: &Value) -> Value {
+    let commands = body.as_array().cloned().unwrap_or_default();
+    let with_ids = commands.into_iter().map(|mut c| {
+        let id = state.ids.fetch_add(1, Ordering::Relaxed).to_string();
+        c["id"] = json!(id);
+        c["application_id"] = json!(APP_ID.to_string());
+        c["version"] = json!(id);
+        if c.get("type").is_none() {
+            c["type"] = json!(1);
+        }
+        c
+    });
+    Value::Array(with_ids.collect())
+}
+
+async fn accept_gateway(listener: TcpListener, state: Arc<Shared>) {
+    while let Ok((stream, _)) = listener.accept().await {
+        tokio::spawn(connection(stream, state.clone()));
+    }
+}
+
+/// One gateway connection: HELLO, then IDENTIFY → READY, RESUME → RESUMED,
+/// HEARTBEAT → ACK, and whatever the test sends.
+// tungstenite's handshake callback fixes the (large) error type.
+#[allow(clippy::result_large_err)]
+async fn connection(stream: TcpStream, state: Arc<Shared>) {
+    // Without this, Nagle's algorithm holds back a frame written right after
+    // another for up to 40 ms, and the double, not the bot, sets the latency.
+    let _ = stream.set_nodelay(true);
+    let log_state = state.clone();
+    let accepted = tokio_tungstenite::accept_hdr_async(
+        stream,
+        move |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
+            let uri = req.uri().to_string();
+            log_state.log.lock().unwrap().connections.push(uri);
+            Ok(resp)
+        },
+    )
+    .await;
+    let Ok(mut ws) = accepted else { return };
+    let number = state.connections.fetch_add(1, Ordering::Relaxed) + 1;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    *state.conn.lock().unwrap() = Some((number, tx));
+    let hello = json!({"op": 10, "d": {"heartbeat_interval": 41250}, "s": null, "t": null});
+    if ws.send(Message::Text(hello.to_string())).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            frame = ws.next() => {
+                let Some(Ok(frame)) = frame else { break };
+                match frame {
+                    Message::Text(text) => {
+                        let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+                        match answer(&state, number, v) {
+                            Answer::Send(reply) => {
+                                if ws.send(Message::Text(reply.to_string())).await.is_err() {
+                                    break;
+                                }
+                            }
+                            Answer::Close(code) => {
+                                let frame = CloseFrame { code: code.into(), reason: "refused".into() };
+                                let _ = ws.close(Some(frame)).await;
+                                break;
+                            }
+                            Answer::Nothing => {}
+                        }
+                    }
+                    Message::Close(_) => break,
+                    _ => {}
+                }
+            }
+            control = rx.recv() => match control {
+                Some(Control::Dispatch(event, d)) => {
+                    let seq = state.seq.fetch_add(1, Ordering::Relaxed) + 1;
+                    let id = d["id"].as_str().unwrap_or_default().to_string();
+                    let payload = json!({"op": 0, "t": event, "s": seq, "d": d});
+                    state.log.lock().unwrap().dispatched.push((event, id, Instant::now()));
+                    if ws.send(Message::Text(payload.to_string())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Control::Reconnect) => {
+                    let reconnect = json!({"op": 7, "d": null, "s": null, "t": null});
+                    let _ = ws.send(Message::Text(reconnect.to_string())).await;
+                }
+                Some(Control::InvalidateSession) => {
+                    let invalid = json!({"op": 9, "d": false, "s": null, "t": null});
+                    let _ = ws.send(Message::Text(invalid.to_string())).await;
+                }
+                Some(Control::Drop) | None => break,
+            },
+        }
+    }
+    let mut live = state.live.lock().unwrap();
+    if *live == Some(number) {
+        *live = None;
+    }
+}
+
+enum Answer {
+    Send(Value),
+    Close(u16),
+    Nothing,
+}
+
+/// The double's side of the handshake and heartbeats.
+fn answer(state: &Shared, connection: u64, v: Value) -> Answer {
+    let op = v["op"].as_u64().unwrap_or(u64::MAX);
+    let d = v["d"].clone();
+    state.log.lock().unwrap().frames.push(Frame {
+        op,
+        d: d.clone(),
+        connection,
+    });
+    const MESSAGE_CONTENT: u64 = 1 << 15;
+    match op {
+        1 => Answer::Send(json!({"op": 11, "d": null, "s": null, "t": null})),
+        2 if d["intents"].as_u64().unwrap_or(0) & MESSAGE_CONTENT != 0
+            && !state.privileged.load(Ordering::Relaxed) =>
+        {
+            Answer::Close(4014)
+        }
+        2 => {
+            state.seq.store(1, Ordering::Relaxed);
+            *state.live.lock().unwrap() = Some(connection);
+            Answer::Send(json!({"op": 0, "t": "READY", "s": 1, "d": {
+                "v": 10,
+                "user": bot_user(),
+                "guilds": [],
+                "session_id": format!("session-{connection}"),
+                "resume_gateway_url": state.gateway_url,
+                "shard": d["shard"],
+                "application": {"id": APP_ID.to_string(), "flags": 0}
+            }}))
+        }
+        6 => {
+            let seq = state.seq.fetch_add(1, Ordering::Relaxed) + 1;
+            *state.live.lock().unwrap() = Some(connection);
+            Answer::Send(json!({"op": 0, "t": "RESUMED", "s": seq, "d": {}}))
+        }
+        _ => Answer::Nothing,
+    }
+}
