@@ -130,6 +130,11 @@ impl Synapse {
             .stderr(log)
             .spawn()
             .expect("start synapse");
+        // CI stops every homeserver by its PID, even if this process dies.
+        if let Some(pids) = std::env::var_os("KOTAE_SYNAPSE_PIDS") {
+            let _ = std::fs::create_dir_all(&pids);
+            let _ = std::fs::write(std::path::Path::new(&pids).join(child.id().to_string()), "");
+        }
         self.child = Some(child);
         self.wait_until_up();
     }
