@@ -107,7 +107,10 @@ fn edits_are_picked_up_live_and_broken_ones_rejected_with_their_line() {
         .find(|r| matches!(r, ReloadReport::Rejected(_)))
         .unwrap()
         .to_string();
-    assert!(text.contains("facts/new.toml:5:20: error: invalid basic string"), "{text}");
+    assert!(
+        text.contains("facts/new.toml:5:20: error: invalid basic string"),
+        "{text}"
+    );
     assert_eq!(answers(&kotae, question).as_deref(), Some("test-new-fact"));
     assert_eq!(
         answers(&kotae, "Where were the Japan Centers located?").as_deref(),
