@@ -15,6 +15,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+/// Top-level settings that `KOTAE_<KEY>` variables address.
+const TOP_LEVEL: &[&str] = &["knowledge", "state_dir"];
 /// Sections that `KOTAE_<SECTION>_<KEY>` variables address.
 const SECTIONS: &[&str] = &["matrix", "discord", "http", "log"];
 /// Keys that only the environment may set.
@@ -167,6 +169,9 @@ fn env_tree(
         }
         let (section, field) = match key.split_once('_') {
             Some((s, f)) if SECTIONS.contains(&s) => (Some(s.to_string()), f.to_string()),
+            // Other tools share the prefix (KOTAE_SYNAPSE_VENV in the tests):
+            // a variable that names no setting is not ours.
+            _ if !TOP_LEVEL.contains(&key.as_str()) => continue,
             _ => (None, key),
         };
         let full_key = section

@@ -27,7 +27,12 @@ fn environment_overrides_the_file() {
     );
     let config = Config::from_sources(
         Some(&file),
-        env(&[("KOTAE_STATE_DIR", "/from/env"), ("OTHER", "x")]),
+        env(&[
+            ("KOTAE_STATE_DIR", "/from/env"),
+            ("OTHER", "x"),
+            // Other tools' variables with the same prefix are not settings.
+            ("KOTAE_SYNAPSE_VENV", "/venv"),
+        ]),
     )
     .unwrap();
     assert_eq!(config.state_dir, Path::new("/from/env"));
