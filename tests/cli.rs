@@ -1,9 +1,12 @@
 //! The `kotae` command line as a user runs it: the JSON contract of `ask`,
 //! exit codes of `check` and `eval`, and clear errors for bad input.
 
+#[path = "support/knowledge.rs"]
+mod knowledge;
+use knowledge::knowledge_copy;
+
 use serde_json::Value;
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 fn kotae(args: &[&str]) -> Output {
@@ -37,25 +40,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Copies the shipped knowledge directory so a test can break it.
-fn knowledge_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-    std::fs::create_dir(dir.path().join("facts")).unwrap();
-    for name in ["sources.toml", "aliases.toml"] {
-        std::fs::copy(src.join(name), dir.path().join(name)).unwrap();
-    }
-    for entry in std::fs::read_dir(src.join("facts")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(
-            entry.path(),
-            dir.path().join("facts").join(entry.file_name()),
-        )
-        .unwrap();
-    }
-    dir
 }
 
 #[test]

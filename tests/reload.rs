@@ -3,10 +3,13 @@
 //! the moderator's files never touched), and the unanswered-questions file
 //! surviving a `kill -9` mid-write.
 
+#[path = "support/knowledge.rs"]
+mod knowledge;
+use knowledge::knowledge_copy;
+
 use kotae::core::{Kotae, LangChoice, load};
 use kotae::records::unanswered;
 use kotae::reload::{self, ReloadReport};
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,24 +25,6 @@ answer.ja = "テストの答え。"
 answer.zh = "测试答案。"
 answer.en = "A test answer."
 "#;
-
-fn knowledge_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-    std::fs::create_dir(dir.path().join("facts")).unwrap();
-    for name in ["sources.toml", "aliases.toml"] {
-        std::fs::copy(src.join(name), dir.path().join(name)).unwrap();
-    }
-    for entry in std::fs::read_dir(src.join("facts")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(
-            entry.path(),
-            dir.path().join("facts").join(entry.file_name()),
-        )
-        .unwrap();
-    }
-    dir
-}
 
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();

@@ -184,10 +184,12 @@ impl Kotae {
         }
         let lang = lang.resolve(question);
         let snapshot = self.current.load();
-        let ranking = if super::text::is_small_talk(&super::text::normalize(question)) {
+        // Normalised once, for the small-talk check and for matching.
+        let norm = super::text::normalize(question);
+        let ranking = if super::text::is_small_talk(&norm) {
             Ranking::default()
         } else {
-            snapshot.matcher.rank(question)
+            snapshot.matcher.rank_normalized(&norm)
         };
         Ok(snapshot.reply(question, lang, ranking))
     }

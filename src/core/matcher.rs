@@ -450,8 +450,12 @@ impl Matcher {
     /// Ranks the facts for a question, best first; facts that share no term
     /// with the question are left out.
     pub fn rank(&self, question: &str) -> Ranking {
-        let norm = text::normalize(question);
-        let a = self.analyze(&norm);
+        self.rank_normalized(&text::normalize(question))
+    }
+
+    /// [`Matcher::rank`] for text already through [`text::normalize`].
+    pub fn rank_normalized(&self, norm: &str) -> Ranking {
+        let a = self.analyze(norm);
         let mut scores = Accumulator::new(self.length_factor.len());
         let mut question_scores = Accumulator::new(self.questions.len());
         let mut seen: Vec<u32> = Vec::with_capacity(a.terms.len());
