@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// Top-level settings that `KOTAE_<KEY>` variables address.
-const TOP_LEVEL: &[&str] = &["knowledge", "state_dir"];
+const TOP_LEVEL: &[&str] = &["knowledge", "state_dir", "correction_window_days"];
 /// Sections that `KOTAE_<SECTION>_<KEY>` variables address.
 const SECTIONS: &[&str] = &["matrix", "discord", "http", "log"];
 /// Keys that only the environment may set.
@@ -60,6 +60,9 @@ pub struct Config {
     /// Where sessions, crypto stores and records survive restarts.
     #[serde(default = "default_state_dir")]
     pub state_dir: PathBuf,
+    /// How many days back a reload edits answers already sent (0: never).
+    #[serde(default = "default_correction_window_days")]
+    pub correction_window_days: u64,
     #[serde(default)]
     pub log: LogConfig,
     #[serde(default)]
@@ -72,6 +75,16 @@ pub struct Config {
 
 fn default_state_dir() -> PathBuf {
     PathBuf::from("state")
+}
+
+pub const DEFAULT_CORRECTION_WINDOW_DAYS: u64 = 7;
+
+fn default_correction_window_days() -> u64 {
+    DEFAULT_CORRECTION_WINDOW_DAYS
+}
+
+pub fn days(n: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(n.saturating_mul(24 * 60 * 60))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -196,3 +196,42 @@ fn the_unanswered_file_survives_kill_9_mid_write() {
         "the Tokyo Tower questions group together"
     );
 }
+
+#[test]
+fn a_retracted_fact_is_no_longer_answered_and_its_answers_are_to_be_corrected() {
+    let dir = knowledge_copy();
+    let kotae = Kotae::new(load::load_dir(dir.path()).unwrap().base);
+    let question = "Which cities had a Japan Center?";
+    assert_eq!(answers(&kotae, question).as_deref(), Some("locations"));
+
+    let file = dir.path().join("facts/centers.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let at = text.find("id = \"locations\"").unwrap();
+    let status = at + text[at..].find("status = \"confirmed\"").unwrap();
+    let edited = format!(
+        "{}status = \"retracted\"{}",
+        &text[..status],
+        &text[status + "status = \"confirmed\"".len()..]
+    );
+    std::fs::write(&file, edited).unwrap();
+    let ReloadReport::Applied(changes) = reload::reload(&kotae, dir.path()) else {
+        panic!("the edit is valid");
+    };
+    assert_eq!(changes.answers_changed, ["locations"]);
+    let reply = kotae.ask(question, LangChoice::Detect).unwrap();
+    assert_ne!(
+        reply.answer().map(|a| a.fact_id.as_str()),
+        Some("locations")
+    );
+    let snapshot = kotae.snapshot();
+    assert!(
+        snapshot
+            .topics(kotae::core::Lang::En)
+            .iter()
+            .all(|t| t.fact_id != "locations")
+    );
+    assert_eq!(
+        snapshot.correction("locations", kotae::core::Lang::En),
+        kotae::core::Correction::Withdrawn
+    );
+}

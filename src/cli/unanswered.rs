@@ -23,43 +23,7 @@ pub struct Args {
 }
 
 pub fn run_unanswered(args: Args) -> Result<ExitCode> {
-    let disliked = feedback::disliked(&args.state_dir)?;
-    if !disliked.is_empty() {
-        println!("Answers members keep marking 👎 (check these first):");
-        for (fact, up, down) in &disliked {
-            println!("  {fact}: {up} 👍, {down} 👎");
-        }
-        println!();
-    }
-    let records = unanswered::read(&args.state_dir)?;
-    if records.is_empty() {
-        println!(
-            "No unanswered questions recorded in {}.",
-            args.state_dir.display()
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    let groups = unanswered::groups(&records);
-    println!(
-        "Unanswered questions, most asked first ({} in {} groups):",
-        records.len(),
-        groups.len()
-    );
-    for g in groups.iter().take(args.top) {
-        let langs: Vec<&str> = g.langs.iter().map(|l| l.code()).collect();
-        let closest = g
-            .closest
-            .as_deref()
-            .map(|c| format!("  (closest: {c})"))
-            .unwrap_or_default();
-        println!(
-            "  {:>4}× {:>3} askers [{}] {:?}{closest}",
-            g.count,
-            g.askers,
-            langs.join(","),
-            g.example
-        );
-    }
+    print!("{}", unanswered::digest(&args.state_dir, args.top)?);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -43,16 +43,20 @@ pub enum Status {
     Confirmed,
     Reported,
     Disputed,
+    /// Withdrawn by the moderators: never answered again, and earlier
+    /// answers are edited to say so.
+    Retracted,
 }
 
 impl Status {
-    pub const NAMES: &'static str = "\"confirmed\", \"reported\" or \"disputed\"";
+    pub const NAMES: &'static str = "\"confirmed\", \"reported\", \"disputed\" or \"retracted\"";
 
     pub fn parse(s: &str) -> Option<Status> {
         match s {
             "confirmed" => Some(Status::Confirmed),
             "reported" => Some(Status::Reported),
             "disputed" => Some(Status::Disputed),
+            "retracted" => Some(Status::Retracted),
             _ => None,
         }
     }
@@ -62,6 +66,7 @@ impl Status {
             Status::Confirmed => "confirmed",
             Status::Reported => "reported",
             Status::Disputed => "disputed",
+            Status::Retracted => "retracted",
         }
     }
 }

@@ -4,7 +4,7 @@
 //! `ArcSwap`: a reload builds a whole new snapshot and swaps it in, so a
 //! question in flight finishes on the snapshot it started with.
 
-use super::knowledge::FactBase;
+use super::knowledge::{FactBase, Status};
 use super::lang::{self, Lang};
 use super::matcher::{Matcher, Ranking};
 use super::messages;
@@ -29,28 +29,43 @@ impl Snapshot {
         Snapshot { base, matcher }
     }
 
-    /// One example question per fact, in the given language.
+    /// One example question per fact that can be answered, in the given language.
     pub fn topics(&self, lang: Lang) -> Vec<Suggestion> {
         self.base
             .facts()
             .iter()
+            .filter(|f| f.status != Status::Retracted)
             .map(|f| suggestion(f, lang, 0.0))
             .collect()
     }
 
+    /// The answer `fact_id` gives now, or None when it is retracted or gone.
+    pub fn answer(&self, fact_id: &str, lang: Lang) -> Option<Answer> {
+        let fact = self.base.fact(fact_id)?;
+        (fact.status != Status::Retracted).then(|| Answer {
+            fact_id: fact.id.clone(),
+            text: fact.answer.get(lang).clone(),
+            status: fact.status,
+            updated: fact.updated,
+            sources: self.base.sources_of(fact).cloned().collect(),
+        })
+    }
+
+    /// What an earlier answer from `fact_id` should say now.
+    pub fn correction(&self, fact_id: &str, lang: Lang) -> Correction {
+        match self.answer(fact_id, lang) {
+            Some(answer) => Correction::Updated(answer),
+            None => Correction::Withdrawn,
+        }
+    }
+
     fn reply(&self, question: &str, lang: Lang, ranking: Ranking) -> Reply {
         let score = ranking.candidates.first().map_or(0.0, |c| c.confidence());
-        let outcome = match ranking.answer() {
-            Some(best) => {
-                let fact = &self.base.facts()[best.fact];
-                Outcome::Answer(Answer {
-                    fact_id: fact.id.clone(),
-                    text: fact.answer.get(lang).clone(),
-                    status: fact.status,
-                    updated: fact.updated,
-                    sources: self.base.sources_of(fact).cloned().collect(),
-                })
-            }
+        let answer = ranking
+            .answer()
+            .and_then(|best| self.answer(&self.base.facts()[best.fact].id, lang));
+        let outcome = match answer {
+            Some(answer) => Outcome::Answer(answer),
             None => Outcome::Decline {
                 suggestions: self.suggestions(&ranking, lang),
             },
@@ -76,7 +91,7 @@ impl Snapshot {
             if picked.len() >= MAX_SUGGESTIONS {
                 break;
             }
-            if !picked.iter().any(|(f, _)| *f == i) {
+            if facts[i].status != Status::Retracted && !picked.iter().any(|(f, _)| *f == i) {
                 picked.push((i, 0.0));
             }
         }
@@ -99,6 +114,15 @@ fn suggestion(fact: &super::Fact, lang: Lang, score: f32) -> Suggestion {
         question,
         score,
     }
+}
+
+/// What an earlier answer should say after a reload changed its fact.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Correction {
+    /// The fact's answer now; shown with a "corrected" note.
+    Updated(Answer),
+    /// The fact was retracted or removed: the answer is withdrawn.
+    Withdrawn,
 }
 
 /// How the reply language is chosen.
@@ -186,11 +210,15 @@ impl Kotae {
         let snapshot = self.current.load();
         // Normalised once, for the small-talk check and for matching.
         let norm = super::text::normalize(question);
-        let ranking = if super::text::is_small_talk(&norm) {
+        let mut ranking = if super::text::is_small_talk(&norm) {
             Ranking::default()
         } else {
             snapshot.matcher.rank_normalized(&norm)
         };
+        let facts = snapshot.base.facts();
+        ranking
+            .candidates
+            .retain(|c| facts[c.fact].status != Status::Retracted);
         Ok(snapshot.reply(question, lang, ranking))
     }
 }

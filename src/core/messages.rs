@@ -16,6 +16,8 @@ pub struct Messages {
     pub help: &'static str,
     pub slow_down: &'static str,
     pub corrected: &'static str,
+    pub withdrawn: &'static str,
+    pub not_moderator: &'static str,
 }
 
 pub fn get(lang: Lang) -> &'static Messages {
@@ -39,6 +41,8 @@ static EN: Messages = Messages {
     help: "Ask me about the end of the Japan Centers in Russia, in Japanese, Chinese or English. Every answer cites its sources.",
     slow_down: "You are asking quickly; please wait a moment.",
     corrected: "Corrected: this answer was updated after it was sent.",
+    withdrawn: "Withdrawn: the moderators retracted this answer after it was sent; it is no longer supported by the sources.",
+    not_moderator: "Sorry, only moderators can do that.",
 };
 
 static JA: Messages = Messages {
@@ -54,6 +58,8 @@ static JA: Messages = Messages {
     help: "ロシアの日本センター閉鎖について、日本語・中国語・英語で質問してください。回答には必ず出典を付けます。",
     slow_down: "質問の間隔が短すぎます。少し待ってからお試しください。",
     corrected: "訂正: この回答は送信後に更新されました。",
+    withdrawn: "取り下げ: この回答は送信後にモデレーターによって取り下げられました。出典による裏付けはもうありません。",
+    not_moderator: "申し訳ありませんが、この操作はモデレーターのみが行えます。",
 };
 
 static ZH: Messages = Messages {
@@ -69,4 +75,6 @@ static ZH: Messages = Messages {
     help: "请用中文、日语或英语询问日本关闭在俄罗斯的日本中心一事。每个回答都注明出处。",
     slow_down: "提问太频繁了,请稍等片刻。",
     corrected: "更正:此回答在发送后已更新。",
+    withdrawn: "已撤回:此回答发送后已被管理员撤回,不再有出处支持。",
+    not_moderator: "抱歉,只有管理员可以执行此操作。",
 };

@@ -19,7 +19,7 @@ pub mod text;
 mod kotae;
 
 pub use knowledge::{Fact, FactBase, Reliability, Source, Status};
-pub use kotae::{AskError, Kotae, LangChoice, MAX_QUESTION_CHARS, Snapshot};
+pub use kotae::{AskError, Correction, Kotae, LangChoice, MAX_QUESTION_CHARS, Snapshot};
 pub use lang::Lang;
 pub use matcher::Matcher;
 pub use reply::{Answer, Outcome, Reply, Suggestion};

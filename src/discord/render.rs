@@ -446,6 +446,7 @@ fn status_colour(status: Status) -> u32 {
         Status::Confirmed => GREEN,
         Status::Reported => BLUE,
         Status::Disputed => ORANGE,
+        Status::Retracted => GREY,
     }
 }
 

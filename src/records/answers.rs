@@ -53,6 +53,20 @@ impl AnswerLog {
         })
     }
 
+    /// The latest record of one sent message, to tell which fact a reaction
+    /// to it is about.
+    pub fn find(
+        &self,
+        platform: &str,
+        room: &str,
+        message: &str,
+    ) -> std::io::Result<Option<SentAnswer>> {
+        Ok(read_all::<SentAnswer>(self.journal.path())?
+            .into_iter()
+            .filter(|a| a.platform == platform && a.room == room && a.message == message)
+            .last())
+    }
+
     /// The latest record of each message of `platform` sent within `window`
     /// seconds whose fact is in `facts`.
     pub fn recent(
@@ -103,5 +117,8 @@ mod tests {
         let recent = log.recent("matrix", &["impact".to_string()], 3600).unwrap();
         assert_eq!(recent.len(), 1);
         assert_eq!(recent[0].revision, text_revision("new"));
+        let found = log.find("matrix", "!room", "$1").unwrap().unwrap();
+        assert_eq!(found.revision, text_revision("new"));
+        assert_eq!(log.find("matrix", "!room", "$3").unwrap(), None);
     }
 }

@@ -69,6 +69,51 @@ pub fn read(state_dir: &Path) -> std::io::Result<Vec<Unanswered>> {
     read_all(&path(state_dir))
 }
 
+/// What moderators should look at next, as plain text: facts members keep
+/// marking 👎, then the `top` groups of declined questions, most asked first.
+/// `kotae unanswered` prints it; `!unanswered` and `/unanswered` post it.
+pub fn digest(state_dir: &Path, top: usize) -> std::io::Result<String> {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let disliked = super::feedback::disliked(state_dir)?;
+    if !disliked.is_empty() {
+        out.push_str("Answers members keep marking 👎 (check these first):\n");
+        for (fact, up, down) in &disliked {
+            let _ = writeln!(out, "  {fact}: {up} 👍, {down} 👎");
+        }
+        out.push('\n');
+    }
+    let records = read(state_dir)?;
+    if records.is_empty() {
+        out.push_str("No unanswered questions recorded yet.\n");
+        return Ok(out);
+    }
+    let groups = groups(&records);
+    let _ = writeln!(
+        out,
+        "Unanswered questions, most asked first ({} in {} groups):",
+        records.len(),
+        groups.len()
+    );
+    for g in groups.iter().take(top) {
+        let langs: Vec<&str> = g.langs.iter().map(|l| l.code()).collect();
+        let closest = g
+            .closest
+            .as_deref()
+            .map(|c| format!("  (closest: {c})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:>4}× {:>3} askers [{}] {:?}{closest}",
+            g.count,
+            g.askers,
+            langs.join(","),
+            g.example
+        );
+    }
+    Ok(out)
+}
+
 /// Similar declined questions, counted together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {

@@ -3,6 +3,7 @@
 //! them, until SIGTERM or SIGINT.
 
 pub mod http;
+pub mod moderation;
 
 use crate::config::Config;
 use crate::core::Kotae;
@@ -35,6 +36,8 @@ pub struct Context {
     pub reloads: tokio::sync::broadcast::Sender<Arc<ReloadReport>>,
     /// Unanswered questions, feedback and sent answers.
     pub records: Arc<Records>,
+    /// How far back a reload corrects answers already sent.
+    pub correction_window: std::time::Duration,
 }
 
 impl Context {
@@ -53,7 +56,13 @@ impl Context {
             knowledge_dir: None,
             reloads: tokio::sync::broadcast::channel(16).0,
             records,
+            correction_window: crate::config::days(crate::config::DEFAULT_CORRECTION_WINDOW_DAYS),
         })
+    }
+
+    pub fn with_correction_window(mut self, window: std::time::Duration) -> Context {
+        self.correction_window = window;
+        self
     }
 
     pub fn with_status(mut self, status: Arc<AdapterStatus>) -> Context {
@@ -163,7 +172,8 @@ async fn serve(config: Config) -> Result<()> {
     let (stop, shutdown) = watch::channel(false);
     let ctx = Context::new(kotae, config.state_dir.clone(), shutdown)
         .map_err(|e| anyhow::anyhow!("cannot open records in {}: {e}", config.state_dir.display()))?
-        .with_knowledge_dir(config.knowledge.clone());
+        .with_knowledge_dir(config.knowledge.clone())
+        .with_correction_window(crate::config::days(config.correction_window_days));
     let health = http::Health {
         kotae: ctx.kotae.clone(),
         status: ctx.status.clone(),
