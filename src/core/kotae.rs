@@ -87,11 +87,11 @@ impl Snapshot {
             .map(|c| (c.fact, c.confidence()))
             .take(MAX_SUGGESTIONS)
             .collect();
-        for i in 0..facts.len() {
+        for (i, fact) in facts.iter().enumerate() {
             if picked.len() >= MAX_SUGGESTIONS {
                 break;
             }
-            if facts[i].status != Status::Retracted && !picked.iter().any(|(f, _)| *f == i) {
+            if fact.status != Status::Retracted && !picked.iter().any(|(f, _)| *f == i) {
                 picked.push((i, 0.0));
             }
         }

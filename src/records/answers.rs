@@ -63,8 +63,7 @@ impl AnswerLog {
     ) -> std::io::Result<Option<SentAnswer>> {
         Ok(read_all::<SentAnswer>(self.journal.path())?
             .into_iter()
-            .filter(|a| a.platform == platform && a.room == room && a.message == message)
-            .last())
+            .rfind(|a| a.platform == platform && a.room == room && a.message == message))
     }
 
     /// The latest record of each message of `platform` sent within `window`
