@@ -75,6 +75,23 @@ impl Context {
         self
     }
 
+    /// Watches the knowledge directory (if any): every settled edit is
+    /// reloaded, logged and sent to the `reloads` subscribers. Dropping the
+    /// returned watch stops it.
+    pub fn watch_knowledge(&self) -> Result<Option<crate::reload::Watch>> {
+        let Some(dir) = &self.knowledge_dir else {
+            return Ok(None);
+        };
+        let reloads = self.reloads.clone();
+        let watch = crate::reload::watch(self.kotae.clone(), dir.clone(), move |report| {
+            crate::reload::log(&report);
+            if report != ReloadReport::Unchanged {
+                let _ = reloads.send(Arc::new(report));
+            }
+        })?;
+        Ok(Some(watch))
+    }
+
     /// Reloads the knowledge directory now (a moderator's `reload` command)
     /// and tells every subscriber. None when the bot runs on the built-in base.
     pub fn reload(&self) -> Option<Arc<ReloadReport>> {
@@ -180,23 +197,7 @@ async fn serve(config: Config) -> Result<()> {
         expected: enabled,
         metrics: http::install_metrics()?,
     };
-    // Moderators' edits are picked up live; a bad edit is logged and rejected.
-    let _watch = match &config.knowledge {
-        Some(dir) => {
-            let reloads = ctx.reloads.clone();
-            Some(crate::reload::watch(
-                ctx.kotae.clone(),
-                dir.clone(),
-                move |report| {
-                    crate::reload::log(&report);
-                    if report != ReloadReport::Unchanged {
-                        let _ = reloads.send(Arc::new(report));
-                    }
-                },
-            )?)
-        }
-        None => None,
-    };
+    let _watch = ctx.watch_knowledge()?;
     let mut tasks: tokio::task::JoinSet<Result<()>> = tokio::task::JoinSet::new();
     tasks.spawn(http::run(config.http.listen, health, ctx.shutdown.clone()));
     spawn_adapters(&config, &ctx, &mut tasks);
