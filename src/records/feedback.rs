@@ -72,12 +72,18 @@ impl FeedbackLog {
     }
 }
 
-/// Votes per fact: (up, down).
+/// Votes per fact: (up, down). A member counts once per fact revision,
+/// with their latest vote, so reacting to several copies of one answer (or
+/// 👍 then 👎) does not stack.
 pub fn summary(state_dir: &Path) -> std::io::Result<BTreeMap<String, (usize, usize)>> {
-    let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut latest: BTreeMap<(String, Option<String>, String, String), Vote> = BTreeMap::new();
     for f in read_all::<Feedback>(&state_dir.join(FILE))? {
-        let entry = out.entry(f.fact).or_default();
-        match f.vote {
+        latest.insert((f.fact, f.asker, f.platform, f.revision), f.vote);
+    }
+    let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for ((fact, ..), vote) in latest {
+        let entry = out.entry(fact).or_default();
+        match vote {
             Vote::Up => entry.0 += 1,
             Vote::Down => entry.1 += 1,
         }
@@ -116,8 +122,16 @@ mod tests {
         }
         log.record("discord", "a", "funding", "r1", Vote::Up)
             .unwrap();
+        // "c" changes their mind, and reacts twice to the same revision.
+        log.record("matrix", "c", "funding", "r1", Vote::Down)
+            .unwrap();
+        log.record("matrix", "c", "funding", "r1", Vote::Up)
+            .unwrap();
+        log.record("matrix", "c", "funding", "r1", Vote::Up)
+            .unwrap();
         let s = summary(dir.path()).unwrap();
         assert_eq!(s["impact"], (1, 2));
+        assert_eq!(s["funding"], (2, 0));
         assert_eq!(
             disliked(dir.path()).unwrap(),
             vec![("impact".to_string(), 1, 2)]
