@@ -150,9 +150,38 @@ impl Config {
         figment = figment.merge(Serialized::defaults(env_tree(env)?));
         let config: Config = figment
             .extract()
-            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {}", describe(e)))?;
         Ok(config)
     }
+}
+
+/// Figment's messages name its own internals ("for key default.discord in
+/// src/config.rs"); say which setting is wrong, and how to set a secret.
+fn describe(errors: figment::Error) -> String {
+    let lines: Vec<String> = errors
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            match &e.kind {
+                figment::error::Kind::MissingField(field) => {
+                    let full = if key.is_empty() {
+                        field.to_string()
+                    } else {
+                        format!("{key}.{field}")
+                    };
+                    if SECRETS.contains(&full.as_str()) {
+                        let var = env_name(&full);
+                        format!("`{full}` is required: set KOTAE_{var} or KOTAE_{var}_FILE")
+                    } else {
+                        format!("`{full}` is required")
+                    }
+                }
+                kind if key.is_empty() => kind.to_string(),
+                kind => format!("`{key}`: {kind}"),
+            }
+        })
+        .collect();
+    lines.join("; ")
 }
 
 fn env_name(key: &str) -> String {

@@ -64,6 +64,13 @@ fn an_invalid_config_is_a_clear_error() {
         err.contains("invalid configuration") && err.contains("listen"),
         "{err}"
     );
+    let err = Config::from_sources(None, env(&[("KOTAE_DISCORD_GUILD_ID", "1")]))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "invalid configuration: `discord.token` is required: set KOTAE_DISCORD_TOKEN or KOTAE_DISCORD_TOKEN_FILE"
+    );
     let file = write(dir.path(), "typo.toml", "stat_dir = \"x\"\n");
     let err = Config::from_sources(Some(&file), env(&[]))
         .unwrap_err()
