@@ -1,6 +1,8 @@
 //! Answering one message: is it for the bot, is its sender within the rate
 //! limit, what does the core say, and the reply sent as an `m.notice` in
-//! reply to it (in its thread, if it was in one).
+//! reply to it (in its thread, if it was in one). Every answer sent is
+//! recorded with its fact, so reactions to it count as feedback on that
+//! fact and a reload that changes the fact can correct it.
 //!
 //! A reply is sent with a transaction id derived from the question's event
 //! id, so a retry after a dropped connection is the same send to the
@@ -9,17 +11,21 @@
 use super::MatrixConfig;
 use super::command::{self, Incoming, Names, Request};
 use super::memory::Memory;
+use super::moderation::Moderators;
+use super::reactions;
 use super::render::{self, Rendered};
-use super::retry::{Backoff, is_transient};
-use crate::core::{Kotae, Lang, LangChoice, messages};
-use crate::records::Records;
-use crate::serve::Context;
+use super::retry;
+use crate::core::{Kotae, Lang, LangChoice, Outcome, messages};
+use crate::serve::{Context, moderation};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation,
     ReplyWithinThread, RoomMessageEventContent,
 };
-use matrix_sdk::ruma::{MilliSecondsSinceUnixEpoch, OwnedTransactionId, OwnedUserId, UserId};
+use matrix_sdk::ruma::{
+    EventId, MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedTransactionId, OwnedUserId, UserId,
+};
 use matrix_sdk::{Client, Room};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -43,7 +49,31 @@ pub(super) struct Bot {
     user_langs: Mutex<HashMap<OwnedUserId, Lang>>,
     catch_up: Option<Duration>,
     shutdown: watch::Receiver<bool>,
-    records: Arc<Records>,
+    moderators: Moderators,
+    /// Records, reloads and the digest, for answers and moderators.
+    ctx: Context,
+}
+
+/// What the bot says to a message, and the answer in it, if any.
+struct Response {
+    rendered: Rendered,
+    answered: Option<Answered>,
+}
+
+/// The fact an answer came from, and the text it gave, for the records.
+struct Answered {
+    fact: String,
+    text: String,
+    lang: Lang,
+}
+
+impl From<Rendered> for Response {
+    fn from(rendered: Rendered) -> Response {
+        Response {
+            rendered,
+            answered: None,
+        }
+    }
 }
 
 impl Bot {
@@ -68,7 +98,8 @@ impl Bot {
             catch_up: (config.catch_up_minutes > 0)
                 .then(|| Duration::from_secs(config.catch_up_minutes * 60)),
             shutdown: ctx.shutdown.clone(),
-            records: ctx.records.clone(),
+            moderators: Moderators::new(config),
+            ctx: ctx.clone(),
         }
     }
 
@@ -93,13 +124,36 @@ impl Bot {
             crate::serve::record_rate_limited(PLATFORM);
             return;
         }
-        let rendered = self.respond(room, &event.sender, request).await;
-        let content = as_reply(rendered, event);
+        let response = self.respond(room, &event.sender, request).await;
+        let content = as_reply(response.rendered, event);
         let handled = received.elapsed();
         metrics::histogram!("kotae_matrix_handle_seconds").record(handled.as_secs_f64());
         tracing::debug!(room = %room.room_id(), event = %event.event_id, ?handled, "replying");
-        if self.send(room, content, transaction_id(event)).await {
+        if let Some(reply) = self.send(room, content, transaction_id(event)).await {
             self.memory.mark_answered(&event.event_id).await;
+            if let Some(answered) = &response.answered {
+                self.record_answer(room, &reply, answered);
+            }
+        }
+    }
+
+    /// Counts a member's 👍/👎 on one of the bot's answers.
+    pub(super) fn handle_reaction(&self, room: &Room, reaction: &OriginalSyncReactionEvent) {
+        reactions::record(&self.ctx.records, room.room_id(), reaction, &self.user_id);
+    }
+
+    fn record_answer(&self, room: &Room, reply: &EventId, answered: &Answered) {
+        let recorded = self.ctx.records.answers.record(
+            PLATFORM,
+            room.room_id().as_str(),
+            reply.as_str(),
+            &answered.fact,
+            &answered.text,
+            answered.lang,
+        );
+        if let Err(e) = recorded {
+            // Only feedback on it and its correction are lost.
+            tracing::warn!(error = %e, "cannot record a sent answer");
         }
     }
 
@@ -142,10 +196,10 @@ impl Bot {
             .is_none_or(|limiter| limiter.check_key(user).is_ok())
     }
 
-    async fn respond(&self, room: &Room, sender: &UserId, request: Request) -> Rendered {
+    async fn respond(&self, room: &Room, sender: &UserId, request: Request) -> Response {
         let room_lang = self.memory.room_lang(room.room_id()).await;
-        match request {
-            Request::Ask(question) => self.ask(&question, room_lang, sender),
+        let rendered = match request {
+            Request::Ask(question) => return self.ask(&question, room_lang, sender),
             Request::Topics(arg) => {
                 let lang = self.command_lang(room_lang, sender, &arg);
                 render::topics(lang, &self.kotae.snapshot().topics(lang))
@@ -155,10 +209,54 @@ impl Bot {
             }
             Request::Lang(arg) => self.set_lang(room, arg.trim()).await,
             Request::Help => render::help(self.command_lang(room_lang, sender, "")),
+            Request::Reload => {
+                self.moderator_command(room, sender, room_lang, "reload", moderation::reload_text)
+                    .await
+            }
+            Request::Unanswered => {
+                self.moderator_command(
+                    room,
+                    sender,
+                    room_lang,
+                    "unanswered",
+                    moderation::unanswered_text,
+                )
+                .await
+            }
+        };
+        rendered.into()
+    }
+
+    /// Runs a moderator command for a moderator; tells anyone else, in
+    /// their language, that it is not for them.
+    async fn moderator_command(
+        &self,
+        room: &Room,
+        sender: &UserId,
+        room_lang: Option<Lang>,
+        command: &'static str,
+        run: fn(&Context) -> String,
+    ) -> Rendered {
+        if !self.moderators.include(room, sender).await {
+            moderation::log_refused(PLATFORM, sender.as_str(), command);
+            let lang = self.command_lang(room_lang, sender, "");
+            return render::message(messages::get(lang).not_moderator);
+        }
+        let ctx = self.ctx.clone();
+        // A reload loads and indexes the whole directory, and the digest
+        // reads the records: file work, off the async workers.
+        match tokio::task::spawn_blocking(move || run(&ctx)).await {
+            Ok(text) => render::preformatted(&text),
+            Err(e) => {
+                tracing::error!(command, error = %e, "a moderator command failed");
+                render::message(&format!(
+                    "!{command}: failed; the bot's log has the details"
+                ))
+            }
         }
     }
 
-    fn ask(&self, question: &str, room_lang: Option<Lang>, sender: &UserId) -> Rendered {
+    fn ask(&self, question: &str, room_lang: Option<Lang>, sender: &UserId) -> Response {
         let choice = match (room_lang, self.last_lang(sender)) {
             (Some(lang), _) => LangChoice::Explicit(lang),
             (None, Some(last)) => LangChoice::DetectOr(last),
@@ -170,7 +268,8 @@ impl Bot {
                 crate::serve::record_question(PLATFORM, &reply, started.elapsed());
                 // Declines go to the moderators' queue (`kotae unanswered`).
                 if let Err(e) =
-                    self.records
+                    self.ctx
+                        .records
                         .unanswered
                         .record(PLATFORM, Some(sender.as_str()), &reply)
                 {
@@ -179,9 +278,20 @@ impl Bot {
                 if room_lang.is_none() {
                     self.remember_lang(sender, reply.lang);
                 }
-                render::reply(&reply)
+                let answered = match &reply.outcome {
+                    Outcome::Answer(answer) => Some(Answered {
+                        fact: answer.fact_id.clone(),
+                        text: answer.text.clone(),
+                        lang: reply.lang,
+                    }),
+                    Outcome::Decline { .. } => None,
+                };
+                Response {
+                    rendered: render::reply(&reply),
+                    answered,
+                }
             }
-            Err(e) => render::message(e.message(choice.resolve(question))),
+            Err(e) => render::message(e.message(choice.resolve(question))).into(),
         }
     }
 
@@ -248,35 +358,23 @@ impl Bot {
         langs.insert(user.to_owned(), lang);
     }
 
-    /// Sends, retrying while the homeserver is unreachable; true once sent.
+    /// Sends, retrying while the homeserver is unreachable; the reply's
+    /// event id once sent.
     async fn send(
         &self,
         room: &Room,
         content: RoomMessageEventContent,
         txn_id: OwnedTransactionId,
-    ) -> bool {
-        let give_up = Instant::now() + SEND_PATIENCE;
-        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
-        let mut shutdown = self.shutdown.clone();
-        loop {
-            let sent = room
-                .send(content.clone())
-                .with_transaction_id(txn_id.clone())
-                .await;
-            match sent {
-                Ok(_) => return true,
-                Err(e) if is_transient(&e) && Instant::now() < give_up => {
-                    tracing::warn!(room = %room.room_id(), error = %e, "cannot send a reply yet; retrying");
-                    if !backoff.wait(&mut shutdown).await {
-                        return false;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(room = %room.room_id(), error = %e, "cannot send a reply");
-                    return false;
-                }
-            }
-        }
+    ) -> Option<OwnedEventId> {
+        retry::send(
+            room,
+            content,
+            txn_id,
+            SEND_PATIENCE,
+            self.shutdown.clone(),
+            "a reply",
+        )
+        .await
     }
 }
 

@@ -1,7 +1,8 @@
 //! Whether a message is meant for the bot, and what it asks for.
 //!
 //! A message is for the bot when it starts with a command (`!ask`,
-//! `!topics`, `!sources`, `!lang`, `!help`), when it mentions the bot (in
+//! `!topics`, `!sources`, `!lang`, `!help`, and the moderators' `!reload`
+//! and `!unanswered`), when it mentions the bot (in
 //! `m.mentions`, as a pill, or by name), or when it is in a direct room.
 //! Everything else is room chatter. These are plain functions of the text so
 //! the rules are tested without a homeserver.
@@ -15,6 +16,10 @@ pub(super) enum Request {
     Sources(String),
     Lang(String),
     Help,
+    /// Moderators only: reload the knowledge directory now.
+    Reload,
+    /// Moderators only: the digest of unanswered questions.
+    Unanswered,
 }
 
 /// One incoming text message, as far as addressing goes.
@@ -77,6 +82,8 @@ fn command(text: &str) -> Option<Option<Request>> {
         "sources" => Some(Request::Sources(arg)),
         "lang" => Some(Request::Lang(arg)),
         "help" => Some(Request::Help),
+        "reload" => Some(Request::Reload),
+        "unanswered" => Some(Request::Unanswered),
         _ => None,
     })
 }
@@ -211,6 +218,8 @@ mod tests {
         assert_eq!(room("!lang ja"), Some(Request::Lang("ja".into())));
         assert_eq!(room("!topics"), Some(Request::Topics(String::new())));
         assert_eq!(room("!help"), Some(Request::Help));
+        assert_eq!(room("!reload"), Some(Request::Reload));
+        assert_eq!(room("kotae !unanswered"), Some(Request::Unanswered));
     }
 
     #[test]

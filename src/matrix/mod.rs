@@ -13,11 +13,23 @@
 //! - [`render`]: the reply as plain text and escaped HTML;
 //! - [`memory`]: what must survive a restart besides the SDK's own state
 //!   (answered event ids, room languages).
+//!
+//! The moderators' side lives beside it:
+//! - [`moderation`]: who counts as a moderator in a room;
+//! - [`reactions`]: 👍/👎 on the bot's answers, recorded as feedback;
+//! - [`reloads`]: what a reload of the fact base means in Matrix (a report
+//!   in the moderators' room, and edits of answers the reload corrected).
+//!
+//! The platform-neutral half (the texts, which answers need correcting)
+//! is `crate::serve::moderation`; only the Matrix specifics are here.
 
 mod bot;
 mod command;
 mod invite;
 mod memory;
+mod moderation;
+mod reactions;
+mod reloads;
 mod render;
 mod retry;
 mod session;
@@ -25,6 +37,7 @@ mod sync;
 
 use crate::config::Secret;
 use crate::serve::Context;
+use matrix_sdk::ruma::{OwnedRoomOrAliasId, OwnedUserId};
 use serde::{Deserialize, Serialize};
 
 /// The `[matrix]` section of kotae.toml; every key can also be set with
@@ -61,6 +74,19 @@ pub struct MatrixConfig {
     /// are left unanswered: an answer hours late only confuses.
     #[serde(default = "default_catch_up_minutes")]
     pub catch_up_minutes: u64,
+    /// A member with at least this power level in the room where they type
+    /// `!reload` or `!unanswered` is a moderator there (50 is what clients
+    /// call "Moderator").
+    #[serde(default = "default_moderator_power_level")]
+    pub moderator_power_level: i64,
+    /// Users who are moderators in every room, whatever their power level.
+    /// Ids are checked when the configuration is read.
+    #[serde(default)]
+    pub moderators: Vec<OwnedUserId>,
+    /// The room (id or alias) where reload reports go: what changed, or why
+    /// an edit was rejected, with file and line. Unset: the log only.
+    #[serde(default)]
+    pub moderators_room: Option<OwnedRoomOrAliasId>,
 }
 
 fn default_device_name() -> String {
@@ -79,6 +105,10 @@ fn default_catch_up_minutes() -> u64 {
     60
 }
 
+fn default_moderator_power_level() -> i64 {
+    50
+}
+
 impl MatrixConfig {
     /// A configuration with defaults for everything but the homeserver.
     pub fn new(homeserver: impl Into<String>) -> MatrixConfig {
@@ -93,6 +123,9 @@ impl MatrixConfig {
             rate_per_minute: default_rate_per_minute(),
             rate_burst: default_rate_burst(),
             catch_up_minutes: default_catch_up_minutes(),
+            moderator_power_level: default_moderator_power_level(),
+            moderators: Vec::new(),
+            moderators_room: None,
         }
     }
 }
@@ -101,6 +134,9 @@ impl MatrixConfig {
 pub async fn run(config: MatrixConfig, ctx: Context) -> anyhow::Result<()> {
     // Disconnected (for /healthz) until the first sync succeeds.
     ctx.status.set("matrix", false);
+    // Subscribed before logging in, so that an edit saved while the bot
+    // connects still reaches the moderators and corrects answers.
+    let reports = ctx.reloads.subscribe();
     let dir = ctx.state_dir.join("matrix");
     let mut shutdown = ctx.shutdown.clone();
     let Some(client) = session::connect(&config, &dir, &mut shutdown).await? else {
@@ -108,6 +144,7 @@ pub async fn run(config: MatrixConfig, ctx: Context) -> anyhow::Result<()> {
     };
     let memory = memory::Memory::load(&client).await?;
     let bot = bot::Bot::new(&config, &ctx, client.clone(), memory).await;
+    let _reloads = reloads::spawn(client.clone(), &config, ctx.clone(), reports);
     let syncer = sync::Syncer::new(client, bot, &config, ctx.status.clone(), shutdown.clone());
     let result = syncer.run(shutdown).await;
     ctx.status.set("matrix", false);
@@ -157,6 +194,43 @@ mod tests {
             !format!("{matrix:?}").contains("hunter2"),
             "secrets print as ***"
         );
+    }
+
+    #[test]
+    fn moderators_are_configured_by_environment_and_checked_when_read() {
+        let base = [("KOTAE_MATRIX_HOMESERVER", "https://matrix.example.org")];
+        let config = Config::from_sources(None, env(&base)).unwrap();
+        let matrix = config.matrix.expect("a [matrix] section");
+        assert_eq!(matrix.moderator_power_level, 50);
+        assert!(matrix.moderators.is_empty());
+        assert_eq!(matrix.moderators_room, None);
+
+        let config = Config::from_sources(
+            None,
+            env(&[
+                base[0],
+                ("KOTAE_MATRIX_MODERATORS", r#"["@alice:example.org"]"#),
+                ("KOTAE_MATRIX_MODERATORS_ROOM", "#mods:example.org"),
+                ("KOTAE_MATRIX_MODERATOR_POWER_LEVEL", "75"),
+            ]),
+        )
+        .unwrap();
+        let matrix = config.matrix.expect("a [matrix] section");
+        assert_eq!(matrix.moderators, ["@alice:example.org"]);
+        assert_eq!(
+            matrix.moderators_room.as_ref().map(|r| r.as_str()),
+            Some("#mods:example.org")
+        );
+        assert_eq!(matrix.moderator_power_level, 75);
+
+        for (key, bad) in [
+            ("KOTAE_MATRIX_MODERATORS", r#"["alice"]"#),
+            ("KOTAE_MATRIX_MODERATORS_ROOM", "mods"),
+        ] {
+            let result = Config::from_sources(None, env(&[base[0], (key, bad)]));
+            let error = result.expect_err("a malformed id is refused").to_string();
+            assert!(error.contains("moderators"), "{key}={bad}: {error}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use crate::core::messages;
 use crate::core::reply::source_label;
-use crate::core::{Lang, Outcome, Reply, Source, Suggestion};
+use crate::core::{Correction, Lang, Outcome, Reply, Source, Suggestion};
 use html_escape::{encode_double_quoted_attribute, encode_text};
 use std::fmt::Write;
 
@@ -44,6 +44,67 @@ pub(super) fn reply(reply: &Reply) -> Rendered {
     }
 }
 
+/// What an earlier answer should say after a reload changed its fact: the
+/// fact's answer now, exactly as a fresh answer reads, with a note that it
+/// changed; or only the note that it was withdrawn. In the answer's
+/// language, which is the language the member asked in.
+pub(super) fn correction(lang: Lang, correction: &Correction) -> Rendered {
+    let m = messages::get(lang);
+    match correction {
+        Correction::Updated(answer) => {
+            let now = Reply {
+                question: String::new(),
+                lang,
+                score: 1.0,
+                outcome: Outcome::Answer(answer.clone()),
+            };
+            let mut rendered = reply(&now);
+            let _ = write!(rendered.plain, "\n{}", m.corrected);
+            let _ = write!(rendered.html, "<p><em>{}</em></p>", text(m.corrected));
+            rendered
+        }
+        Correction::Withdrawn => Rendered {
+            plain: m.withdrawn.to_string(),
+            html: format!("<p><em>{}</em></p>", text(m.withdrawn)),
+        },
+    }
+}
+
+/// Text laid out in lines and columns (a reload report, the unanswered
+/// digest), kept that way in clients that show HTML.
+pub(super) fn preformatted(plain: &str) -> Rendered {
+    let plain = whole_lines_within(plain, MAX_PREFORMATTED);
+    Rendered {
+        html: format!("<pre>{}</pre>", encode_text(plain.trim_end())),
+        plain,
+    }
+}
+
+/// Homeservers refuse events over 64 KiB, and a message carries its text
+/// twice (plain and escaped HTML): a rejected edit of a whole directory can
+/// list more errors than that, and the first ones are what to fix first.
+const MAX_PREFORMATTED: usize = 16 * 1024;
+
+/// The first lines of `text` that fit in `max` bytes, and a line saying
+/// how many more there were (they are in the log).
+fn whole_lines_within(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut kept = String::new();
+    let mut lines = text.lines();
+    for line in lines.by_ref() {
+        if kept.len() + line.len() + 1 > max {
+            let more = 1 + lines.count();
+            let _ = write!(kept, "… {more} more lines in the bot's log");
+            return kept;
+        }
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    kept
+}
+
 /// One of the bot's own sentences, or a short line such as `lang: ja`.
 pub(super) fn message(line: &str) -> Rendered {
     Rendered {
@@ -54,12 +115,15 @@ pub(super) fn message(line: &str) -> Rendered {
 
 /// The commands, after the help sentence in the asker's language.
 pub(super) fn help(lang: Lang) -> Rendered {
-    const COMMANDS: [&str; 5] = [
+    // The last two are for moderators; anyone else is told so politely.
+    const COMMANDS: [&str; 7] = [
         "!ask QUESTION",
         "!topics",
         "!sources FACT_ID",
         "!lang ja|zh|en|auto",
         "!help",
+        "!reload",
+        "!unanswered",
     ];
     let help = messages::get(lang).help;
     let items = COMMANDS.iter().map(|c| format!("<code>{}</code>", text(c)));
@@ -201,6 +265,51 @@ mod tests {
                 .contains("&lt;a href=\"https://evil.example\"&gt;x&lt;/a&gt; @room<br>line")
         );
         assert!(!r.html.contains("href=\"javascript"));
+    }
+
+    #[test]
+    fn a_correction_reads_as_the_new_answer_with_its_note_in_the_askers_language() {
+        let mut fresh = answer("It reopened.", vec![source("https://example.org")]);
+        fresh.lang = Lang::Ja;
+        let Outcome::Answer(updated) = fresh.outcome.clone() else {
+            unreachable!()
+        };
+        let r = correction(Lang::Ja, &Correction::Updated(updated));
+        let m = messages::get(Lang::Ja);
+        assert_eq!(r.plain, format!("{}\n{}", fresh.to_text(), m.corrected));
+        assert!(r.html.starts_with(&reply(&fresh).html));
+        assert!(
+            r.html
+                .ends_with(&format!("<p><em>{}</em></p>", m.corrected))
+        );
+        let w = correction(Lang::Zh, &Correction::Withdrawn);
+        assert_eq!(w.plain, messages::get(Lang::Zh).withdrawn);
+    }
+
+    #[test]
+    fn preformatted_text_is_escaped_and_keeps_its_lines() {
+        let r = preformatted("facts/a.toml:5:20: error: <x>\n  next\n");
+        assert_eq!(
+            r.html,
+            "<pre>facts/a.toml:5:20: error: &lt;x&gt;\n  next</pre>"
+        );
+    }
+
+    #[test]
+    fn long_preformatted_text_is_cut_at_a_line() {
+        let text: String = (0..5000)
+            .map(|i| format!("facts/a.toml:{i}:1: error\n"))
+            .collect();
+        let r = preformatted(&text);
+        assert!(r.plain.len() <= MAX_PREFORMATTED + 64);
+        assert!(r.plain.starts_with("facts/a.toml:0:1: error\n"));
+        assert!(
+            r.plain.ends_with("more lines in the bot's log"),
+            "{}",
+            &r.plain[r.plain.len() - 80..]
+        );
+        let kept = r.plain.lines().count() - 1;
+        assert!(r.plain.contains(&format!("… {} more lines", 5000 - kept)));
     }
 
     #[test]

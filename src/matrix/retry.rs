@@ -1,9 +1,12 @@
 //! Waiting out a homeserver that is down: one backoff used by login, sync,
-//! joins and sends, and the rule for which errors are worth a retry.
+//! joins and sends, the rule for which errors are worth a retry, and the
+//! one way the bot sends a message (replies, reports and edits alike).
 
-use matrix_sdk::HttpError;
 use matrix_sdk::ruma::api::error::ErrorKind;
-use std::time::Duration;
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId};
+use matrix_sdk::{HttpError, Room};
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// Exponential backoff that a shutdown interrupts.
@@ -61,4 +64,40 @@ pub(super) fn is_unknown_token(error: &matrix_sdk::Error) -> bool {
         error.client_api_error_kind(),
         Some(ErrorKind::UnknownToken(_))
     )
+}
+
+/// Sends `content`, retrying while the homeserver is unreachable, for at
+/// most `patience`; the new event's id once sent. Every attempt carries the
+/// same transaction id, so a retry after a lost response is the same send
+/// to the homeserver rather than a second message. `what` names the
+/// message in the log.
+pub(super) async fn send(
+    room: &Room,
+    content: RoomMessageEventContent,
+    txn_id: OwnedTransactionId,
+    patience: Duration,
+    mut shutdown: watch::Receiver<bool>,
+    what: &str,
+) -> Option<OwnedEventId> {
+    let give_up = Instant::now() + patience;
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    loop {
+        let sent = room
+            .send(content.clone())
+            .with_transaction_id(txn_id.clone())
+            .await;
+        match sent {
+            Ok(sent) => return Some(sent.response.event_id),
+            Err(e) if is_transient(&e) && Instant::now() < give_up => {
+                tracing::warn!(room = %room.room_id(), error = %e, "cannot send {what} yet; retrying");
+                if !backoff.wait(&mut shutdown).await {
+                    return None;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(room = %room.room_id(), error = %e, "cannot send {what}");
+                return None;
+            }
+        }
+    }
 }

@@ -7,7 +7,15 @@
 //! only what came after the bot's invite (or join) is answered.
 //!
 //! Failed syncs are retried with backoff, and `/healthz` sees the adapter as
-//! disconnected until one succeeds.
+//! disconnected until one succeeds. Until then (at start, and after a
+//! failure) a sync does not long-poll: the homeserver answers at once, so
+//! the adapter reports connected as soon as the homeserver is back rather
+//! than up to a long poll later. Which events a sync brings does not depend
+//! on its timeout, only on the stored token, so this changes nothing about
+//! what is answered.
+//!
+//! Timeline events the bot acts on are members' messages (questions and
+//! commands) and reactions (votes on its answers).
 
 use super::MatrixConfig;
 use super::bot::Bot;
@@ -19,6 +27,7 @@ use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::{TimelineEvent, TimelineEventKind};
 use matrix_sdk::ruma::UserId;
 use matrix_sdk::ruma::api::client::filter::FilterDefinition;
+use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
@@ -46,7 +55,16 @@ pub(super) struct Syncer {
     bot: Bot,
     invites: Arc<Invites>,
     status: Arc<AdapterStatus>,
+    /// Whether the last sync succeeded: the next one may long-poll.
+    connected: bool,
     undecrypted: Vec<Undecrypted>,
+}
+
+/// A timeline event the bot acts on. Messages are boxed: they are the
+/// large variant, and an input only lives while it is handled.
+enum Input {
+    Message(Box<OriginalSyncRoomMessageEvent>),
+    Reaction(OriginalSyncReactionEvent),
 }
 
 /// A message whose room key has not arrived yet.
@@ -70,17 +88,15 @@ impl Syncer {
             bot,
             invites,
             status,
+            connected: false,
             undecrypted: Vec::new(),
         }
     }
 
     pub(super) async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-        let settings = settings();
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
         if !self.bot.memory.first_sync_done().await {
-            let first = self
-                .sync_once(&settings, &mut backoff, &mut shutdown)
-                .await?;
+            let first = self.sync_once(&mut backoff, &mut shutdown).await?;
             if first.is_none() {
                 return Ok(());
             }
@@ -91,10 +107,7 @@ impl Syncer {
         for room in self.client.invited_rooms() {
             self.invites.handle(room);
         }
-        while let Some(response) = self
-            .sync_once(&settings, &mut backoff, &mut shutdown)
-            .await?
-        {
+        while let Some(response) = self.sync_once(&mut backoff, &mut shutdown).await? {
             self.handle(response).await;
         }
         Ok(())
@@ -102,18 +115,23 @@ impl Syncer {
 
     /// One successful sync, retried while it fails; `None` on shutdown.
     async fn sync_once(
-        &self,
-        settings: &SyncSettings,
+        &mut self,
         backoff: &mut Backoff,
         shutdown: &mut watch::Receiver<bool>,
     ) -> anyhow::Result<Option<SyncResponse>> {
         loop {
+            let wait = if self.connected {
+                LONG_POLL
+            } else {
+                Duration::ZERO
+            };
             let result = tokio::select! {
-                result = self.client.sync_once(settings.clone()) => result,
+                result = self.client.sync_once(settings(wait)) => result,
                 _ = shutdown.wait_for(|stop| *stop) => return Ok(None),
             };
             match result {
                 Ok(response) => {
+                    self.connected = true;
                     self.status.set("matrix", true);
                     backoff.reset();
                     return Ok(Some(response));
@@ -122,6 +140,7 @@ impl Syncer {
                     bail!("the homeserver no longer accepts the bot's access token: {e}")
                 }
                 Err(e) => {
+                    self.connected = false;
                     self.status.set("matrix", false);
                     tracing::warn!(error = %e, "Matrix sync failed; retrying");
                     if !backoff.wait(shutdown).await {
@@ -167,8 +186,15 @@ impl Syncer {
             }
             return;
         }
-        if let Some(message) = as_message(event.raw()) {
-            self.bot.handle(room, &message).await;
+        if let Some(input) = as_input(event.raw()) {
+            self.dispatch(room, input).await;
+        }
+    }
+
+    async fn dispatch(&self, room: &Room, input: Input) {
+        match input {
+            Input::Message(message) => self.bot.handle(room, &message).await,
+            Input::Reaction(reaction) => self.bot.handle_reaction(room, &reaction),
         }
     }
 
@@ -181,7 +207,7 @@ impl Syncer {
                 .cast_ref_unchecked::<OriginalSyncRoomEncryptedEvent>();
             let decrypted = match waiting.room.decrypt_event(encrypted, None).await {
                 Ok(event) if !matches!(event.kind, TimelineEventKind::UnableToDecrypt { .. }) => {
-                    as_message(event.raw())
+                    as_input(event.raw())
                 }
                 _ if waiting.since.elapsed() < KEY_PATIENCE => {
                     self.undecrypted.push(waiting);
@@ -192,26 +218,28 @@ impl Syncer {
                     continue;
                 }
             };
-            if let Some(message) = decrypted {
-                self.bot.handle(&waiting.room, &message).await;
+            if let Some(input) = decrypted {
+                self.dispatch(&waiting.room, input).await;
             }
         }
     }
 }
 
-fn settings() -> SyncSettings {
+/// A sync request that waits on the server at most `wait` for news.
+fn settings(wait: Duration) -> SyncSettings {
     let mut filter = FilterDefinition::with_lazy_loading();
     filter.room.timeline.limit = Some(TIMELINE_LIMIT.into());
-    SyncSettings::default()
-        .filter(filter.into())
-        .timeout(LONG_POLL)
+    SyncSettings::default().filter(filter.into()).timeout(wait)
 }
 
-fn as_message(raw: &Raw<AnySyncTimelineEvent>) -> Option<OriginalSyncRoomMessageEvent> {
+fn as_input(raw: &Raw<AnySyncTimelineEvent>) -> Option<Input> {
     match raw.deserialize() {
         Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
             SyncMessageLikeEvent::Original(message),
-        ))) => Some(message),
+        ))) => Some(Input::Message(Box::new(message))),
+        Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::Reaction(
+            SyncMessageLikeEvent::Original(reaction),
+        ))) => Some(Input::Reaction(reaction)),
         _ => None,
     }
 }

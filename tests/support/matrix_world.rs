@@ -4,6 +4,9 @@
 //!
 //! Members record every message their client receives; tests wait for the
 //! one they expect (polling with a deadline, never sleeping and hoping).
+//!
+//! The bot runs on the built-in facts, or on a knowledge directory (a test's
+//! copy) that it can reload, on command or watching it as `kotae serve` does.
 
 #![allow(dead_code)]
 
@@ -14,13 +17,15 @@ use kotae::serve::{AdapterStatus, Context};
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::EncryptionInfo;
 use matrix_sdk::ruma::api::client::room::create_room::v3::{Request as CreateRoom, RoomPreset};
+use matrix_sdk::ruma::events::reaction::ReactionEventContent;
+use matrix_sdk::ruma::events::relation::Annotation;
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::{
     OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
 };
-use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, UserId};
+use matrix_sdk::ruma::{EventId, Int, OwnedEventId, OwnedRoomId, OwnedUserId, UserId};
 use matrix_sdk::{Client, Room};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -72,6 +77,23 @@ impl Seen {
 
     pub fn body(&self) -> &str {
         self.event.content.body()
+    }
+
+    /// The event this one edits (`m.replace`), if it is an edit.
+    pub fn replaces(&self) -> Option<&EventId> {
+        match self.event.content.relates_to.as_ref()? {
+            Relation::Replacement(replacement) => Some(&replacement.event_id),
+            _ => None,
+        }
+    }
+
+    /// An edit's new body (`m.new_content`), which clients show in place of
+    /// the original's.
+    pub fn new_body(&self) -> Option<&str> {
+        match self.event.content.relates_to.as_ref()? {
+            Relation::Replacement(replacement) => Some(replacement.new_content.msgtype.body()),
+            _ => None,
+        }
     }
 
     pub fn html(&self) -> Option<&str> {
@@ -147,10 +169,21 @@ impl Member {
 
     /// A private room with the given members invited.
     pub async fn create_room(&self, invite: &[&UserId], direct: bool) -> Room {
+        self.create_room_named(invite, direct, None).await
+    }
+
+    /// [`Member::create_room`], with an alias (`#alias:localhost`) if given.
+    pub async fn create_room_named(
+        &self,
+        invite: &[&UserId],
+        direct: bool,
+        alias: Option<&str>,
+    ) -> Room {
         let mut request = CreateRoom::new();
         request.invite = invite.iter().map(|u| (*u).to_owned()).collect();
         request.is_direct = direct;
         request.preset = Some(RoomPreset::PrivateChat);
+        request.room_alias_name = alias.map(str::to_string);
         self.client.create_room(request).await.expect("create room")
     }
 
@@ -170,14 +203,73 @@ impl Member {
     /// Sends through this member's own client, whichever client's view of
     /// the room is passed.
     pub async fn send(&self, room: &Room, content: RoomMessageEventContent) -> OwnedEventId {
+        let own = self.own(room).await;
+        own.send(content).await.expect("send").response.event_id
+    }
+
+    /// Reacts to an event with `key` (an emoji), as clients do.
+    pub async fn react(&self, room: &Room, event: &EventId, key: &str) -> OwnedEventId {
+        let own = self.own(room).await;
+        let reaction = ReactionEventContent::new(Annotation::new(event.to_owned(), key.into()));
+        own.send(reaction).await.expect("react").response.event_id
+    }
+
+    /// Sets `user`'s power level in the room (this member must outrank them).
+    pub async fn set_power_level(&self, room: &Room, user: &UserId, level: i64) {
+        let own = self.own(room).await;
+        own.update_power_levels(vec![(user, Int::new_saturating(level))])
+            .await
+            .expect("set a power level");
+    }
+
+    /// This member's own client's view of a room.
+    async fn own(&self, room: &Room) -> Room {
         let mut own = None;
         eventually(&format!("{} to see {}", self.id, room.room_id()), || {
             own = self.client.get_room(room.room_id());
             std::future::ready(own.is_some())
         })
         .await;
-        let own = own.unwrap();
-        own.send(content).await.expect("send").response.event_id
+        own.unwrap()
+    }
+
+    /// Waits for a message from `from` in the room that satisfies `check`.
+    pub async fn message_in(
+        &self,
+        room: &Room,
+        from: &UserId,
+        what: &str,
+        check: impl Fn(&Seen) -> bool,
+    ) -> Seen {
+        let mut found = None;
+        eventually(what, || {
+            found = self
+                .messages(|m| m.room == room.room_id() && m.event.sender == from && check(m))
+                .into_iter()
+                .next();
+            std::future::ready(found.is_some())
+        })
+        .await;
+        found.unwrap()
+    }
+
+    /// Waits for `from`'s edit of `original` that satisfies `check`.
+    pub async fn edit_of(
+        &self,
+        from: &UserId,
+        original: &EventId,
+        check: impl Fn(&Seen) -> bool,
+    ) -> Seen {
+        let mut found = None;
+        eventually(&format!("{from}'s edit of {original}"), || {
+            found = self
+                .messages(|m| m.event.sender == from && m.replaces() == Some(original) && check(m))
+                .into_iter()
+                .next();
+            std::future::ready(found.is_some())
+        })
+        .await;
+        found.unwrap()
     }
 
     /// Waits for `from`'s reply to the given event.
@@ -229,6 +321,11 @@ pub struct Bot {
     pub state_dir: PathBuf,
     pub status: Arc<AdapterStatus>,
     pub kotae: Arc<Kotae>,
+    /// The knowledge directory the bot reloads, if not the built-in facts.
+    pub knowledge_dir: Option<PathBuf>,
+    /// The running adapter's context, for starting a watch on it.
+    ctx: Option<Context>,
+    watch: Option<kotae::reload::Watch>,
     running: Option<(watch::Sender<bool>, JoinHandle<anyhow::Result<()>>)>,
 }
 
@@ -245,8 +342,32 @@ impl Bot {
             state_dir,
             status: Arc::default(),
             kotae: Arc::new(Kotae::new(base)),
+            knowledge_dir: None,
+            ctx: None,
+            watch: None,
             running: None,
         }
+    }
+
+    /// Serves the facts of `dir` (a test's copy), and reloads from it.
+    pub fn use_knowledge(&mut self, dir: &Path) {
+        let loaded = kotae::core::load::load_dir(dir).expect("a valid knowledge directory");
+        self.kotae = Arc::new(Kotae::new(loaded.base));
+        self.knowledge_dir = Some(dir.to_path_buf());
+    }
+
+    /// Watches the knowledge directory the way `kotae serve` does, until
+    /// the bot is dropped or [`Bot::stop_watching`].
+    pub fn watch_knowledge(&mut self) {
+        let ctx = self.ctx.as_ref().expect("the bot is running");
+        self.watch = ctx
+            .watch_knowledge()
+            .expect("watch the knowledge directory");
+        assert!(self.watch.is_some(), "the bot has a knowledge directory");
+    }
+
+    pub fn stop_watching(&mut self) {
+        self.watch = None;
     }
 
     pub fn id() -> OwnedUserId {
@@ -257,7 +378,9 @@ impl Bot {
         let (stop, shutdown) = watch::channel(false);
         let ctx = Context::new(self.kotae.clone(), self.state_dir.clone(), shutdown)
             .expect("records open")
-            .with_status(self.status.clone());
+            .with_status(self.status.clone())
+            .with_knowledge_dir(self.knowledge_dir.clone());
+        self.ctx = Some(ctx.clone());
         let task = tokio::spawn(kotae::matrix::run(self.config.clone(), ctx));
         self.running = Some((stop, task));
     }

@@ -1,0 +1,253 @@
+//! What a reload of the fact base means in Matrix, handled by a task that
+//! lives as long as the adapter, apart from the sync loop so that a slow
+//! edit never holds up a question:
+//!
+//! - every report worth telling goes to the moderators' room, if one is
+//!   configured: what changed, or why an edit was rejected, each error as
+//!   `file:line:col: message`, which is what the editor needs;
+//! - an applied reload corrects the bot's earlier answers whose fact it
+//!   changed, retracted or removed, by editing them in place (`m.replace`),
+//!   so a member scrolling back reads what the sources support now.
+//!
+//! Which answers need correcting, and recording that they were, is
+//! platform-neutral (`crate::serve::moderation`). An edit that fails is
+//! logged and left for the next reload that touches its fact: it was not
+//! recorded as done.
+
+use super::MatrixConfig;
+use super::render::{self, Rendered};
+use super::retry;
+use crate::core::{Correction, Lang};
+use crate::reload::{Changes, ReloadReport};
+use crate::serve::Context;
+use crate::serve::moderation::{self, PendingCorrection};
+use matrix_sdk::ruma::events::Mentions;
+use matrix_sdk::ruma::events::room::message::{ReplacementMetadata, RoomMessageEventContent};
+use matrix_sdk::ruma::{
+    EventId, OwnedEventId, OwnedRoomId, OwnedRoomOrAliasId, RoomAliasId, RoomId, TransactionId,
+};
+use matrix_sdk::{Client, Room, RoomState};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::task::JoinHandle;
+
+const PLATFORM: &str = "matrix";
+/// Edits and reports are worth waiting a little for through a homeserver
+/// hiccup, not for as long as an answer someone is waiting on.
+const SEND_PATIENCE: Duration = Duration::from_secs(120);
+
+/// The task; aborted when dropped, so it ends with the adapter however the
+/// adapter ends (a shutdown, an error, or its own task being aborted).
+pub(super) struct Task(JoinHandle<()>);
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Starts handling the reports `reports` receives.
+pub(super) fn spawn(
+    client: Client,
+    config: &MatrixConfig,
+    ctx: Context,
+    reports: broadcast::Receiver<Arc<ReloadReport>>,
+) -> Task {
+    let reloads = Reloads {
+        client,
+        moderators_room: config.moderators_room.clone(),
+        ctx,
+    };
+    Task(tokio::spawn(reloads.run(reports)))
+}
+
+struct Reloads {
+    client: Client,
+    moderators_room: Option<OwnedRoomOrAliasId>,
+    ctx: Context,
+}
+
+impl Reloads {
+    async fn run(self, mut reports: broadcast::Receiver<Arc<ReloadReport>>) {
+        let mut shutdown = self.ctx.shutdown.clone();
+        loop {
+            let received = tokio::select! {
+                received = reports.recv() => received,
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            };
+            match received {
+                Ok(report) => self.handle(&report).await,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(
+                        missed,
+                        "reload reports came faster than they were handled; checking every sent answer"
+                    );
+                    self.correct(&self.every_fact()).await;
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }
+
+    async fn handle(&self, report: &ReloadReport) {
+        if moderation::worth_telling(report) {
+            self.tell_moderators(&report.to_string()).await;
+        }
+        if let ReloadReport::Applied(changes) = report {
+            self.correct(changes).await;
+        }
+    }
+
+    /// Posts `text` in the moderators' room, if there is one the bot is in.
+    async fn tell_moderators(&self, text: &str) {
+        let Some(target) = &self.moderators_room else {
+            return;
+        };
+        let Some(room) = self.joined_room(target).await else {
+            return;
+        };
+        let content = notice(render::preformatted(text));
+        retry::send(
+            &room,
+            content,
+            TransactionId::new(),
+            SEND_PATIENCE,
+            self.ctx.shutdown.clone(),
+            "a reload report",
+        )
+        .await;
+    }
+
+    /// The room behind an id or alias, if the bot has joined it. Resolved
+    /// each time: reports are rare, and an alias may move.
+    async fn joined_room(&self, target: &OwnedRoomOrAliasId) -> Option<Room> {
+        let room_id: OwnedRoomId = match <&RoomId>::try_from(&**target) {
+            Ok(id) => id.to_owned(),
+            Err(alias) => self.resolve(alias).await?,
+        };
+        match self.client.get_room(&room_id) {
+            Some(room) if room.state() == RoomState::Joined => Some(room),
+            _ => {
+                tracing::warn!(room = %target, "the bot is not in the moderators' room; invite it there to get reload reports");
+                None
+            }
+        }
+    }
+
+    async fn resolve(&self, alias: &RoomAliasId) -> Option<OwnedRoomId> {
+        match self.client.resolve_room_alias(alias).await {
+            Ok(response) => Some(response.room_id),
+            Err(e) => {
+                tracing::warn!(%alias, error = %e, "cannot resolve the moderators' room");
+                None
+            }
+        }
+    }
+
+    /// Edits every answer the changes made wrong, one after another.
+    async fn correct(&self, changes: &Changes) {
+        let ctx = self.ctx.clone();
+        let changes = changes.clone();
+        // Reads the answers journal: file work, off the async workers.
+        let pending =
+            tokio::task::spawn_blocking(move || moderation::corrections(&ctx, PLATFORM, &changes))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "finding answers to correct failed");
+                    Vec::new()
+                });
+        if !pending.is_empty() {
+            tracing::info!(answers = pending.len(), "correcting earlier answers");
+        }
+        for correction in pending {
+            if self.edit(&correction).await {
+                correction.done(&self.ctx);
+            }
+        }
+    }
+
+    /// Replaces one sent answer with what it should say now; true once sent.
+    async fn edit(&self, pending: &PendingCorrection) -> bool {
+        let sent = &pending.sent;
+        let (Ok(room_id), Ok(event_id)) =
+            (RoomId::parse(&sent.room), EventId::parse(&sent.message))
+        else {
+            tracing::warn!(room = %sent.room, event = %sent.message, "a recorded answer has a malformed id; not corrected");
+            return false;
+        };
+        let Some(room) = self.client.get_room(&room_id) else {
+            tracing::warn!(room = %room_id, "an answer to correct is in a room the bot no longer knows");
+            return false;
+        };
+        let content = edit(event_id, sent.lang, &pending.correction);
+        // A new transaction per edit, the same across its retries: one
+        // derived from the content would make the homeserver swallow a
+        // later edit back to an earlier text as a repeat.
+        let sent = retry::send(
+            &room,
+            content,
+            TransactionId::new(),
+            SEND_PATIENCE,
+            self.ctx.shutdown.clone(),
+            "a correction",
+        )
+        .await;
+        sent.is_some()
+    }
+
+    /// Changes that name every fact there is, for when reports were
+    /// missed: only answers whose text really differs get edited. (Answers
+    /// from a fact removed meanwhile cannot be found this way.)
+    fn every_fact(&self) -> Changes {
+        let snapshot = self.ctx.kotae.snapshot();
+        Changes {
+            answers_changed: snapshot.base.facts().iter().map(|f| f.id.clone()).collect(),
+            ..Changes::default()
+        }
+    }
+}
+
+/// A notice that pings no one: `m.mentions` present and empty also keeps
+/// names in the text from highlighting anybody.
+fn notice(rendered: Rendered) -> RoomMessageEventContent {
+    RoomMessageEventContent::notice_html(rendered.plain, rendered.html)
+        .add_mentions(Mentions::new())
+}
+
+/// An `m.replace` edit of `original`: the new content in `m.new_content`,
+/// a `* ` fallback at the top level for clients without edits, and no
+/// reply or thread relation (an edit keeps the original's), and no one
+/// mentioned again.
+fn edit(original: OwnedEventId, lang: Lang, correction: &Correction) -> RoomMessageEventContent {
+    notice(render::correction(lang, correction))
+        .make_replacement(ReplacementMetadata::new(original, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::messages;
+    use matrix_sdk::ruma::event_id;
+
+    #[test]
+    fn an_edit_is_a_proper_replacement_that_pings_no_one() {
+        let content = edit(
+            event_id!("$answer").to_owned(),
+            Lang::En,
+            &Correction::Withdrawn,
+        );
+        let json = serde_json::to_value(&content).unwrap();
+        let withdrawn = messages::get(Lang::En).withdrawn;
+        assert_eq!(json["msgtype"], "m.notice");
+        assert_eq!(json["body"], format!("* {withdrawn}"));
+        assert_eq!(json["m.relates_to"]["rel_type"], "m.replace");
+        assert_eq!(json["m.relates_to"]["event_id"], "$answer");
+        let new = &json["m.new_content"];
+        assert_eq!(new["body"], withdrawn);
+        assert_eq!(new["msgtype"], "m.notice");
+        assert!(new.get("m.relates_to").is_none(), "{json}");
+        assert_eq!(json["m.mentions"], serde_json::json!({}));
+        assert_eq!(new["m.mentions"], serde_json::json!({}));
+    }
+}
