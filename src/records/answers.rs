@@ -6,6 +6,7 @@ use crate::core::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 pub const FILE: &str = "answers.jsonl";
 
@@ -22,14 +23,30 @@ pub struct SentAnswer {
     pub lang: Lang,
 }
 
+/// The sent-answers journal, with the latest record of each message held in
+/// memory: a reaction or a reload looks answers up without rereading the file.
 pub struct AnswerLog {
     journal: Journal,
+    latest: Mutex<HashMap<MessageKey, SentAnswer>>,
+}
+
+/// (platform, room, message)
+type MessageKey = (String, String, String);
+
+fn key(a: &SentAnswer) -> MessageKey {
+    (a.platform.clone(), a.room.clone(), a.message.clone())
 }
 
 impl AnswerLog {
     pub fn open(state_dir: &Path) -> std::io::Result<AnswerLog> {
+        let journal = Journal::open(state_dir.join(FILE))?;
+        let latest = read_all::<SentAnswer>(journal.path())?
+            .into_iter()
+            .map(|a| (key(&a), a))
+            .collect();
         Ok(AnswerLog {
-            journal: Journal::open(state_dir.join(FILE))?,
+            journal,
+            latest: Mutex::new(latest),
         })
     }
 
@@ -42,7 +59,7 @@ impl AnswerLog {
         text: &str,
         lang: Lang,
     ) -> std::io::Result<()> {
-        self.journal.append(&SentAnswer {
+        let sent = SentAnswer {
             time: now(),
             platform: platform.to_string(),
             room: room.to_string(),
@@ -50,7 +67,14 @@ impl AnswerLog {
             fact: fact.to_string(),
             revision: text_revision(text),
             lang,
-        })
+        };
+        self.journal.append(&sent)?;
+        self.index().insert(key(&sent), sent);
+        Ok(())
+    }
+
+    fn index(&self) -> std::sync::MutexGuard<'_, HashMap<MessageKey, SentAnswer>> {
+        self.latest.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The latest record of one sent message, to tell which fact a reaction
@@ -61,13 +85,12 @@ impl AnswerLog {
         room: &str,
         message: &str,
     ) -> std::io::Result<Option<SentAnswer>> {
-        Ok(read_all::<SentAnswer>(self.journal.path())?
-            .into_iter()
-            .rfind(|a| a.platform == platform && a.room == room && a.message == message))
+        let k = (platform.to_string(), room.to_string(), message.to_string());
+        Ok(self.index().get(&k).cloned())
     }
 
     /// The latest record of each message of `platform` sent within `window`
-    /// seconds whose fact is in `facts`.
+    /// seconds whose fact is in `facts`, oldest first.
     pub fn recent(
         &self,
         platform: &str,
@@ -75,13 +98,12 @@ impl AnswerLog {
         window: u64,
     ) -> std::io::Result<Vec<SentAnswer>> {
         let since = now().saturating_sub(window);
-        let mut latest: HashMap<(String, String), SentAnswer> = HashMap::new();
-        for a in read_all::<SentAnswer>(self.journal.path())? {
-            if a.platform == platform && a.time >= since && facts.contains(&a.fact) {
-                latest.insert((a.room.clone(), a.message.clone()), a);
-            }
-        }
-        let mut out: Vec<SentAnswer> = latest.into_values().collect();
+        let mut out: Vec<SentAnswer> = self
+            .index()
+            .values()
+            .filter(|a| a.platform == platform && a.time >= since && facts.contains(&a.fact))
+            .cloned()
+            .collect();
         out.sort_by_key(|a| a.time);
         Ok(out)
     }
@@ -119,5 +141,9 @@ mod tests {
         let found = log.find("matrix", "!room", "$1").unwrap().unwrap();
         assert_eq!(found.revision, text_revision("new"));
         assert_eq!(log.find("matrix", "!room", "$3").unwrap(), None);
+        // Reopened, the log knows what the file says.
+        drop(log);
+        let log = AnswerLog::open(dir.path()).unwrap();
+        assert_eq!(log.find("matrix", "!room", "$1").unwrap(), Some(found));
     }
 }
