@@ -1,6 +1,9 @@
+//! Gateway events besides commands. Reactions go to [`super::feedback`].
 //! Plain messages, when `message_content` is on: a message that mentions the
 //! bot, replies to one of its messages, or is sent to it directly is
-//! answered in the channel, as a reply that pings no one.
+//! answered in the channel, as a reply that pings no one. As for `/ask`,
+//! an answer is recorded with its fact (for feedback and corrections) and
+//! a decline goes to the moderators' queue.
 //!
 //! Messages have no locale, so the language is the question's own. A member
 //! over the rate limit gets a ⏳ reaction instead of a reply, which tells
@@ -8,7 +11,7 @@
 
 use super::commands::{Data, Error};
 use super::render::{self, Page};
-use crate::core::{Kotae, LangChoice};
+use crate::core::{AskError, Lang, LangChoice, Outcome, Reply};
 use poise::serenity_prelude as serenity;
 use std::time::Instant;
 
@@ -16,9 +19,21 @@ pub async fn handle(
     framework: poise::FrameworkContext<'_, Data, Error>,
     event: &serenity::FullEvent,
 ) -> Result<(), Error> {
-    let serenity::FullEvent::Message { new_message: msg } = event else {
-        return Ok(());
-    };
+    match event {
+        serenity::FullEvent::Message { new_message } => message(framework, new_message).await,
+        serenity::FullEvent::ReactionAdd { add_reaction } => {
+            super::feedback::reaction_added(framework.user_data, framework.bot_id(), add_reaction)
+                .await;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn message(
+    framework: poise::FrameworkContext<'_, Data, Error>,
+    msg: &serenity::Message,
+) -> Result<(), Error> {
     let data = framework.user_data;
     if !data.message_content {
         return Ok(());
@@ -32,7 +47,28 @@ pub async fn handle(
         msg.react(http, '⏳').await?;
         return Ok(());
     }
-    send(http, msg, pages_for(&data.kotae, &question)).await
+    if question.is_empty() {
+        let help = crate::core::messages::get(Lang::En).help;
+        return send(http, msg, render::notice(help)).await.map(drop);
+    }
+    let reply = match ask(data, &question, msg.author.id) {
+        Ok(reply) => reply,
+        Err(e) => {
+            let text = e.message(LangChoice::Detect.resolve(&question));
+            return send(http, msg, render::notice(text)).await.map(drop);
+        }
+    };
+    let first = send(http, msg, render::reply(&reply)).await?;
+    if let (Outcome::Answer(answer), Some(first)) = (&reply.outcome, first) {
+        super::moderation::remember_answer(
+            &data.records,
+            msg.channel_id,
+            first,
+            answer,
+            reply.lang,
+        );
+    }
+    Ok(())
 }
 
 /// The question in a message meant for the bot, without the mention; `None`
@@ -57,28 +93,30 @@ pub fn question_for(msg: &serenity::Message, bot: serenity::UserId) -> Option<St
     })
 }
 
-/// The answer, or the help text for a bare mention.
-fn pages_for(kotae: &Kotae, question: &str) -> Vec<Page> {
-    if question.is_empty() {
-        let help = crate::core::messages::get(crate::core::Lang::En).help;
-        return render::notice(help);
-    }
+/// The core's reply, with a decline recorded for the moderators.
+fn ask(data: &Data, question: &str, asker: serenity::UserId) -> Result<Reply, AskError> {
     let started = Instant::now();
-    match kotae.ask(question, LangChoice::Detect) {
-        Ok(reply) => {
-            crate::serve::record_question("discord", &reply, started.elapsed());
-            render::reply(&reply)
-        }
-        Err(e) => render::notice(e.message(LangChoice::Detect.resolve(question))),
+    let reply = data.kotae.ask(question, LangChoice::Detect)?;
+    crate::serve::record_question("discord", &reply, started.elapsed());
+    let asker = asker.to_string();
+    if let Err(e) = data
+        .records
+        .unanswered
+        .record("discord", Some(&asker), &reply)
+    {
+        tracing::warn!("cannot record an unanswered question: {e}");
     }
+    Ok(reply)
 }
 
 /// The first page replies to the member's message; any more follow it.
+/// Returns the first message's id.
 async fn send(
     http: &serenity::Http,
     msg: &serenity::Message,
     pages: Vec<Page>,
-) -> Result<(), Error> {
+) -> Result<Option<serenity::MessageId>, Error> {
+    let mut first = None;
     for (i, page) in pages.iter().enumerate() {
         let mut out = serenity::CreateMessage::new()
             .embeds(page.iter().map(render::Embed::to_serenity).collect())
@@ -89,7 +127,8 @@ async fn send(
             reference.fail_if_not_exists = Some(false);
             out = out.reference_message(reference);
         }
-        msg.channel_id.send_message(http, out).await?;
+        let sent = msg.channel_id.send_message(http, out).await?;
+        first.get_or_insert(sent.id);
     }
-    Ok(())
+    Ok(first)
 }

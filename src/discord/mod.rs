@@ -1,23 +1,32 @@
 //! The Discord adapter: slash commands (`/ask`, `/topics`, `/sources`,
-//! `/about`) and, when enabled, answers to messages that mention the bot.
+//! `/about`, and the moderators' `/reload` and `/unanswered`), answers to
+//! messages that mention the bot when enabled, 👍/👎 feedback on answers,
+//! and corrections of sent answers when a reload changes their fact.
 //!
 //! [`run`] builds a serenity client around a poise framework and starts it
-//! autosharded, so a bot in many guilds needs no change here. The pieces:
-//! [`commands`] (one file per command, plus the shared checks), [`events`]
-//! (plain messages), [`render`] (a core reply as embeds, within Discord's
-//! limits), [`autocomplete`] (ranking known questions and facts),
-//! [`ratelimit`] (per-user) and [`status`] (connection state for `/healthz`).
+//! autosharded, so a bot in many guilds needs no change here; when Discord
+//! refuses the connection it retries with [`backoff`] instead of ending
+//! `kotae serve` (and any other adapter with it). The pieces: [`commands`]
+//! (one file per command, plus the shared checks), [`events`] (plain
+//! messages), [`feedback`] (reactions), [`moderation`] (who is a moderator,
+//! reload reports and corrections), [`render`] (a core reply as embeds,
+//! within Discord's limits), [`autocomplete`] (ranking known questions and
+//! facts), [`ratelimit`] (per-user) and [`status`] (connection state for
+//! `/healthz`).
 
 pub mod autocomplete;
+pub mod backoff;
 pub mod commands;
 pub mod events;
+pub mod feedback;
+pub mod moderation;
 pub mod ratelimit;
 pub mod render;
 pub mod status;
 
 use crate::config::Secret;
 use crate::serve::Context;
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use poise::serenity_prelude as serenity;
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +53,14 @@ pub struct DiscordConfig {
     /// How many of them may come at once.
     #[serde(default = "default_rate_burst")]
     pub rate_burst: u32,
+    /// Members with this role are moderators (`/reload`, `/unanswered`), as
+    /// are members with the Manage Guild permission, whatever this says.
+    #[serde(default, deserialize_with = "snowflake")]
+    pub moderator_role: Option<u64>,
+    /// Where reload reports go (applied changes, and rejected edits with
+    /// their `file:line:column`); nowhere but the log when unset.
+    #[serde(default, deserialize_with = "snowflake")]
+    pub moderators_channel: Option<u64>,
     /// For testing: send every REST call to this base URL (such as
     /// `http://127.0.0.1:8080`, a local Discord API double) instead of
     /// `https://discord.com`, with serenity's own rate limiter off. Leave it
@@ -60,7 +77,7 @@ fn default_rate_burst() -> u32 {
     3
 }
 
-/// Guild ids are snowflakes: a TOML integer, or a string as Discord shows them.
+/// Discord ids are snowflakes: a TOML integer, or a string as Discord shows them.
 fn snowflake<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -78,42 +95,145 @@ fn snowflake<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::E
 }
 
 /// Runs the Discord adapter until the serve context says to stop.
+///
+/// Only a configuration that can never work (an empty token, a malformed
+/// `api_url`) ends it with an error. Whatever Discord refuses at connect
+/// time (a revoked token, a privileged intent switched off) is logged with
+/// advice, `/healthz` reports Discord down, and the adapter tries again
+/// with a growing delay, so the operator can fix it without a restart and
+/// the other adapters keep serving meanwhile.
 pub async fn run(config: DiscordConfig, ctx: Context) -> anyhow::Result<()> {
-    let http = http_client(&config)?;
-    let framework = commands::framework(&config, ctx.clone());
+    // Checked once up front: these are mistakes no retry can fix.
+    let moderation_http = std::sync::Arc::new(http_client(&config)?);
     ctx.status.set("discord", false);
-    let mut client = serenity::ClientBuilder::new_with_http(http, intents(&config))
-        .framework(framework)
-        .event_handler(status::StatusHandler::new(ctx.status.clone()))
-        .await
-        .context("cannot build the Discord client")?;
-    let shards = client.shard_manager.clone();
+    let _reports = moderation::watch_reloads(moderation_http, ctx.clone(), &config);
+    let mut backoff = backoff::Backoff::new();
     let mut shutdown = ctx.shutdown.clone();
-    let stopper = tokio::spawn(async move {
-        // A dropped sender is not a request to stop.
-        if shutdown.wait_for(|stop| *stop).await.is_ok() {
-            tracing::info!("disconnecting from Discord");
-            shards.shutdown_all().await;
-        } else {
-            std::future::pending::<()>().await;
+    loop {
+        let attempt = connect_once(&config, &ctx).await;
+        ctx.status.set("discord", false);
+        if *shutdown.borrow() {
+            return Ok(());
         }
-    });
-    let result = client.start_autosharded().await;
-    stopper.abort();
-    ctx.status.set("discord", false);
-    result.map_err(explain)
+        let delay = match attempt {
+            Attempt::Stopped => return Ok(()),
+            Attempt::Invalid(error) => return Err(error),
+            Attempt::Failed { error, connected } => {
+                if connected {
+                    backoff.reset();
+                }
+                let delay = backoff.next_delay();
+                tracing::error!(
+                    retry_in = ?delay,
+                    "Discord is not connected: {:#}", explain(error)
+                );
+                delay
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            Ok(()) = stop_requested(&mut shutdown) => return Ok(()),
+        }
+    }
 }
 
-/// Turns the one configuration mistake Discord reports only at login into
+/// How one connection attempt ended.
+enum Attempt {
+    /// Shutdown was requested.
+    Stopped,
+    /// Discord refused or dropped the client for good; `connected` says
+    /// whether it had been connected, so the next delay starts short again.
+    Failed {
+        error: serenity::Error,
+        connected: bool,
+    },
+    /// The configuration cannot work (checked before the first attempt, so
+    /// only in theory here).
+    Invalid(anyhow::Error),
+}
+
+/// One client, from building it to its end: a fresh framework and HTTP
+/// client each time, since serenity's client cannot be restarted.
+async fn connect_once(config: &DiscordConfig, ctx: &Context) -> Attempt {
+    let http = match http_client(config) {
+        Ok(http) => http,
+        Err(e) => return Attempt::Invalid(e),
+    };
+    let handler = status::StatusHandler::new(ctx.status.clone());
+    let connected = handler.connected_once();
+    let built = serenity::ClientBuilder::new_with_http(http, intents(config))
+        .framework(commands::framework(config, ctx.clone()))
+        .event_handler(handler)
+        .await;
+    let mut client = match built {
+        Ok(client) => client,
+        Err(error) => {
+            return Attempt::Failed {
+                error,
+                connected: false,
+            };
+        }
+    };
+    let shards = client.shard_manager.clone();
+    let mut shutdown = ctx.shutdown.clone();
+    let start = client.start_autosharded();
+    tokio::pin!(start);
+    tokio::select! {
+        result = &mut start => match result {
+            Ok(()) => Attempt::Stopped,
+            Err(error) => Attempt::Failed {
+                error,
+                connected: connected.load(std::sync::atomic::Ordering::Relaxed),
+            },
+        },
+        // A dropped sender is not a request to stop.
+        Ok(()) = stop_requested(&mut shutdown) => {
+            tracing::info!("disconnecting from Discord");
+            shards.shutdown_all().await;
+            // Lets the client close its shards cleanly; a client still
+            // asking for the gateway has no shard to close and is dropped.
+            let _ = tokio::time::timeout(STOP_GRACE, &mut start).await;
+            Attempt::Stopped
+        }
+    }
+}
+
+/// Resolves when shutdown is requested; an error when the sender is gone
+/// (which is not a request to stop). The watch guard is dropped at once,
+/// so the future stays `Send`.
+async fn stop_requested(shutdown: &mut tokio::sync::watch::Receiver<bool>) -> Result<(), ()> {
+    shutdown
+        .wait_for(|stop| *stop)
+        .await
+        .map(drop)
+        .map_err(drop)
+}
+
+/// How long a stopping client may take to close its shards.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Turns the configuration mistakes Discord reports only at login into
 /// advice.
-fn explain(error: serenity::Error) -> anyhow::Error {
-    use serenity::{Error, GatewayError};
+pub fn explain(error: serenity::Error) -> anyhow::Error {
+    use serenity::{Error, GatewayError, HttpError};
     match error {
         Error::Gateway(GatewayError::DisallowedGatewayIntents) => anyhow::anyhow!(
             "Discord refused the Message Content intent: switch it on for the application in \
              the developer portal (Bot → Privileged Gateway Intents), or set \
              discord.message_content = false"
         ),
+        Error::Gateway(GatewayError::InvalidAuthentication) => anyhow::anyhow!(
+            "Discord refused the bot token: check KOTAE_DISCORD_TOKEN (it changes when the \
+             token is reset in the developer portal)"
+        ),
+        Error::Http(HttpError::UnsuccessfulRequest(ref response))
+            if response.status_code.as_u16() == 401 =>
+        {
+            anyhow::Error::new(error).context(
+                "Discord refused the bot token: check KOTAE_DISCORD_TOKEN (it changes when the \
+                 token is reset in the developer portal)",
+            )
+        }
         other => anyhow::Error::new(other).context("the Discord connection failed"),
     }
 }
@@ -136,16 +256,18 @@ fn http_client(config: &DiscordConfig) -> anyhow::Result<serenity::Http> {
     Ok(builder.build())
 }
 
-/// Interactions arrive whatever the intents, so slash commands need none
-/// (and a bot in many guilds is spared their events); messages need the
-/// privileged Message Content intent.
-fn intents(config: &DiscordConfig) -> serenity::GatewayIntents {
+/// Interactions arrive whatever the intents, so slash commands need none;
+/// 👍/👎 on answers need the (non-privileged) reaction intents, which bring
+/// only reaction events; messages need the privileged Message Content
+/// intent. Nothing else is asked for, so a bot in many guilds is spared
+/// their traffic.
+pub fn intents(config: &DiscordConfig) -> serenity::GatewayIntents {
+    use serenity::GatewayIntents as I;
+    let reactions = I::GUILD_MESSAGE_REACTIONS | I::DIRECT_MESSAGE_REACTIONS;
     if config.message_content {
-        serenity::GatewayIntents::GUILD_MESSAGES
-            | serenity::GatewayIntents::DIRECT_MESSAGES
-            | serenity::GatewayIntents::MESSAGE_CONTENT
+        reactions | I::GUILD_MESSAGES | I::DIRECT_MESSAGES | I::MESSAGE_CONTENT
     } else {
-        serenity::GatewayIntents::empty()
+        reactions
     }
 }
 
@@ -168,6 +290,51 @@ mod tests {
         assert_eq!(c.guild_id, Some(987));
         assert!(parse("token = \"t\"\nguild_id = \"abc\"").is_err());
         assert!(parse("token = \"t\"\nguild = 1").is_err());
+    }
+
+    #[test]
+    fn moderator_settings_are_optional_snowflakes() {
+        let c = parse("token = \"t\"").unwrap();
+        assert_eq!((c.moderator_role, c.moderators_channel), (None, None));
+        let c = parse("token = \"t\"\nmoderator_role = 11\nmoderators_channel = \"22\"").unwrap();
+        assert_eq!(
+            (c.moderator_role, c.moderators_channel),
+            (Some(11), Some(22))
+        );
+        assert!(parse("token = \"t\"\nmoderator_role = \"mods\"").is_err());
+        let env = [
+            ("KOTAE_DISCORD_TOKEN", "tok"),
+            ("KOTAE_DISCORD_MODERATOR_ROLE", "123456789012345678"),
+            ("KOTAE_DISCORD_MODERATORS_CHANNEL", "223456789012345678"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let c = crate::config::Config::from_sources(None, env)
+            .unwrap()
+            .discord
+            .unwrap();
+        assert_eq!(c.moderator_role, Some(123456789012345678));
+        assert_eq!(c.moderators_channel, Some(223456789012345678));
+    }
+
+    #[test]
+    fn refusals_at_login_come_with_advice() {
+        use serenity::{Error, GatewayError};
+        let intent = explain(Error::Gateway(GatewayError::DisallowedGatewayIntents)).to_string();
+        assert!(intent.contains("Privileged Gateway Intents"), "{intent}");
+        assert!(intent.contains("message_content = false"), "{intent}");
+        let token = explain(Error::Gateway(GatewayError::InvalidAuthentication)).to_string();
+        assert!(token.contains("KOTAE_DISCORD_TOKEN"), "{token}");
+    }
+
+    #[test]
+    fn reactions_are_always_asked_for_and_messages_only_when_switched_on() {
+        use serenity::GatewayIntents as I;
+        let mut c = parse("token = \"t\"").unwrap();
+        let reactions = I::GUILD_MESSAGE_REACTIONS | I::DIRECT_MESSAGE_REACTIONS;
+        assert_eq!(intents(&c), reactions);
+        assert!(!intents(&c).intersects(I::privileged()));
+        c.message_content = true;
+        assert!(intents(&c).contains(reactions | I::MESSAGE_CONTENT | I::GUILD_MESSAGES));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 
 use crate::core::knowledge::{Fact, PartialDate, Source, Status};
 use crate::core::reply::{Answer, Outcome, Reply, Suggestion, source_label};
-use crate::core::{Lang, messages};
+use crate::core::{Correction, Lang, messages};
 use poise::serenity_prelude as serenity;
 
 pub const TITLE_MAX: usize = 256;
@@ -253,6 +253,55 @@ pub fn notice(text: &str) -> Vec<Page> {
 /// Plain message content, within the 2000-character limit.
 pub fn content(text: &str) -> String {
     truncate(text, CONTENT_MAX)
+}
+
+/// How many messages a report (a reload, the digest) may take; the rest is
+/// cut, since the full text is in the log and `kotae unanswered`.
+pub const REPORT_MESSAGES_MAX: usize = 5;
+
+/// A report as plain-text code blocks, each one message within the content
+/// limit. A fence inside the text is broken so it cannot end a block early.
+pub fn code_blocks(text: &str) -> Vec<String> {
+    const FENCES: usize = "```\n\n```".len();
+    const CUT: &str = "\n…";
+    let body_max = CONTENT_MAX - FENCES;
+    let text = text.replace("```", "`\u{200b}``");
+    let mut bodies = split(&text, body_max);
+    if bodies.len() > REPORT_MESSAGES_MAX {
+        bodies.truncate(REPORT_MESSAGES_MAX);
+        if let Some(last) = bodies.last_mut() {
+            *last = format!("{}{CUT}", truncate(last, body_max - count(CUT)));
+        }
+    }
+    if bodies.is_empty() {
+        bodies.push("-".to_string());
+    }
+    bodies
+        .into_iter()
+        .map(|body| format!("```\n{body}\n```"))
+        .collect()
+}
+
+/// An earlier answer as a reload left it: the "corrected" note over the
+/// answer's new text, or the "withdrawn" note and nothing else. One page,
+/// because an edit reaches only the first message of an answer; the
+/// question is not recorded, so the embed has no title.
+pub fn correction(lang: Lang, correction: &Correction) -> (String, Page) {
+    let m = messages::get(lang);
+    match correction {
+        Correction::Updated(a) => {
+            let shortened = Answer {
+                text: truncate(&a.text, DESCRIPTION_MAX),
+                ..a.clone()
+            };
+            let page = answer("", lang, &shortened)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            (content(m.corrected), page)
+        }
+        Correction::Withdrawn => (content(m.withdrawn), Page::new()),
+    }
 }
 
 /// Every message the bot sends carries this: no one is pinged, not even
@@ -689,6 +738,36 @@ mod tests {
         assert_eq!(truncate("short", 10), "short");
         assert_eq!(truncate("one two three", 9), "one two…");
         assert_eq!(count(&content(&"x".repeat(5000))), CONTENT_MAX);
+    }
+
+    #[test]
+    fn reports_become_fenced_blocks_within_the_content_limit() {
+        let blocks = code_blocks("reloaded: no change");
+        assert_eq!(blocks, ["```\nreloaded: no change\n```"]);
+        let long = "facts/new.toml:5:20: error: invalid basic string\n".repeat(300);
+        let blocks = code_blocks(&long);
+        assert_eq!(blocks.len(), REPORT_MESSAGES_MAX);
+        assert!(blocks[REPORT_MESSAGES_MAX - 1].ends_with("…\n```"));
+        for b in &blocks {
+            assert!(count(b) <= CONTENT_MAX && b.starts_with("```\n") && b.ends_with("\n```"));
+        }
+        let sneaky = code_blocks("a ``` b");
+        assert_eq!(sneaky[0].matches("```").count(), 2);
+    }
+
+    #[test]
+    fn corrections_carry_their_note_and_fit_one_message() {
+        let a = answer_with("Now right.".into(), vec![source(1, Reliability::Press)]);
+        let (note, page) = correction(Lang::Ja, &Correction::Updated(a));
+        assert_eq!(note, messages::get(Lang::Ja).corrected);
+        assert_eq!(page[0].description.as_deref(), Some("Now right."));
+        assert!(page[0].title.is_none());
+        let huge = answer_with("word ".repeat(3000), vec![]);
+        let (_, page) = correction(Lang::En, &Correction::Updated(huge));
+        assert_within_limits(std::slice::from_ref(&page));
+        let (note, page) = correction(Lang::Zh, &Correction::Withdrawn);
+        assert_eq!(note, messages::get(Lang::Zh).withdrawn);
+        assert!(page.is_empty());
     }
 
     #[test]

@@ -1,16 +1,20 @@
 //! Reports the connection to `/healthz`: connected while every shard is.
 //!
 //! A serenity event handler rather than part of the poise framework,
-//! because serenity sends shard stage changes only to event handlers.
+//! because serenity sends shard stage changes only to event handlers. One
+//! handler serves one client; it also remembers whether that client ever
+//! connected, so the retry loop knows to start its backoff afresh.
 
 use crate::serve::AdapterStatus;
 use poise::serenity_prelude as serenity;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 pub struct StatusHandler {
     status: Arc<AdapterStatus>,
     shards: Mutex<HashMap<serenity::ShardId, bool>>,
+    connected_once: Arc<AtomicBool>,
 }
 
 impl StatusHandler {
@@ -18,7 +22,13 @@ impl StatusHandler {
         StatusHandler {
             status,
             shards: Mutex::default(),
+            connected_once: Arc::default(),
         }
+    }
+
+    /// Set once every shard of this client has been connected.
+    pub fn connected_once(&self) -> Arc<AtomicBool> {
+        self.connected_once.clone()
     }
 }
 
@@ -36,6 +46,9 @@ impl serenity::EventHandler for StatusHandler {
             shards.values().all(|up| *up)
         };
         tracing::debug!(shard = %event.shard_id, stage = %event.new, "Discord shard");
+        if connected {
+            self.connected_once.store(true, Ordering::Relaxed);
+        }
         self.status.set("discord", connected);
     }
 }

@@ -7,8 +7,15 @@
 //! records every REST request and every gateway frame the bot sends, with
 //! the time it arrived, so tests assert on real payloads (the PUT of the
 //! commands, interaction callbacks, `allowed_mentions`) and measure
-//! latency. Tests drive the gateway: dispatch INTERACTION_CREATE and
-//! MESSAGE_CREATE, drop the connection, or ask the bot to RECONNECT.
+//! latency. Tests drive the gateway: dispatch INTERACTION_CREATE,
+//! MESSAGE_CREATE and MESSAGE_REACTION_ADD, drop the connection, or ask the
+//! bot to RECONNECT; and the REST side: refuse the token, or privileged
+//! intents, for a while.
+//!
+//! Messages the bot creates get ids and are kept, so `GET
+//! /webhooks/{app}/{token}/messages/@original` returns an interaction's
+//! response and `PATCH /channels/{channel}/messages/{id}` edits are logged
+//! against the message they change.
 
 #![allow(dead_code)] // each test binary uses a different part
 
@@ -19,7 +26,8 @@ use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
@@ -31,6 +39,11 @@ pub const APP_ID: u64 = 1_300_000_000_000_000_001;
 pub const BOT_ID: u64 = 1_300_000_000_000_000_002;
 pub const GUILD_ID: u64 = 1_300_000_000_000_000_003;
 pub const CHANNEL_ID: u64 = 1_300_000_000_000_000_004;
+/// The member permissions interactions carry unless a test says otherwise:
+/// everyday ones (View Channel, Send Messages, …), without Manage Guild.
+pub const MEMBER_PERMISSIONS: u64 = 2_248_473_465_835_073;
+/// Discord's Manage Guild permission bit.
+pub const MANAGE_GUILD: u64 = 1 << 5;
 pub const TOKEN: &str = "test-token";
 /// How long a test waits for the bot before failing.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -62,6 +75,8 @@ pub struct Log {
     pub connections: Vec<String>,
     /// Dispatches sent to the bot: event name, `d.id`, when it was written.
     pub dispatched: Vec<(String, String, Instant)>,
+    /// Messages the bot created in channels: (channel, message id, body).
+    pub posted: Vec<(String, String, Value)>,
 }
 
 enum Control {
@@ -84,6 +99,10 @@ struct Shared {
     ids: AtomicU64,
     /// Whether the application may use privileged intents (Message Content).
     privileged: AtomicBool,
+    /// How many more `GET /gateway/bot` to answer 401, as for a bad token.
+    token_refusals: AtomicU32,
+    /// Each interaction's response message, by interaction token.
+    originals: Mutex<HashMap<String, Value>>,
 }
 
 pub struct Double {
@@ -116,6 +135,8 @@ impl Double {
             seq: AtomicU64::new(0),
             ids: AtomicU64::new(1_400_000_000_000_000_000),
             privileged: AtomicBool::new(true),
+            token_refusals: AtomicU32::new(0),
+            originals: Mutex::default(),
         });
         let app = axum::Router::new()
             .fallback(rest_route)
@@ -222,6 +243,17 @@ impl Double {
         self.state.privileged.store(false, Ordering::Relaxed);
     }
 
+    /// Allows privileged intents again, as when the switch is turned on.
+    pub fn allow_privileged_intents(&self) {
+        self.state.privileged.store(true, Ordering::Relaxed);
+    }
+
+    /// Answers the next `times` `GET /gateway/bot` with 401 Unauthorized, as
+    /// Discord does for a reset or mistyped token.
+    pub fn refuse_token(&self, times: u32) {
+        self.state.token_refusals.store(times, Ordering::Relaxed);
+    }
+
     /// Sends op 9 INVALID_SESSION (not resumable): the bot must IDENTIFY anew.
     pub fn invalidate_session(&self) {
         self.control(Control::InvalidateSession);
@@ -242,17 +274,31 @@ impl Double {
         self.state.ids.fetch_add(1, Ordering::Relaxed).to_string()
     }
 
-    /// Dispatches a slash command (INTERACTION_CREATE, type 2); returns its id.
+    /// Dispatches a slash command (INTERACTION_CREATE, type 2) from an
+    /// everyday member; returns its id.
     pub fn command(&self, name: &str, options: Value, locale: &str, user: u64) -> String {
-        self.interaction(2, name, options, locale, user)
+        self.interaction(2, name, options, locale, member(user))
+    }
+
+    /// Dispatches a slash command from a member with these roles and
+    /// permissions (see [`member_with`]); returns its id.
+    pub fn command_as(&self, name: &str, options: Value, locale: &str, member: Value) -> String {
+        self.interaction(2, name, options, locale, member)
     }
 
     /// Dispatches an autocomplete interaction (type 4); returns its id.
     pub fn autocomplete(&self, name: &str, options: Value, locale: &str, user: u64) -> String {
-        self.interaction(4, name, options, locale, user)
+        self.interaction(4, name, options, locale, member(user))
     }
 
-    fn interaction(&self, kind: u8, name: &str, options: Value, locale: &str, user: u64) -> String {
+    fn interaction(
+        &self,
+        kind: u8,
+        name: &str,
+        options: Value,
+        locale: &str,
+        member: Value,
+    ) -> String {
         let id = self.new_id();
         let d = json!({
             "id": id,
@@ -261,7 +307,7 @@ impl Double {
             "data": {"id": "1300000000000000100", "name": name, "type": 1, "options": options},
             "guild_id": GUILD_ID.to_string(),
             "channel_id": CHANNEL_ID.to_string(),
-            "member": member(user),
+            "member": member,
             "token": interaction_token(&id),
             "version": 1,
             "app_permissions": "2248473465835073",
@@ -283,6 +329,83 @@ impl Double {
             .wait_request(&format!("the callback of {id}"), |r| r.route == route)
             .await;
         r.body
+    }
+
+    /// Every message of an interaction so far, in order: the callback's
+    /// (unless deferred), edits of the original response, follow-ups.
+    pub fn interaction_messages(&self, id: &str) -> Vec<Value> {
+        let token = interaction_token(id);
+        let callback = format!("/interactions/{id}/{token}/callback");
+        let original = format!("/webhooks/{APP_ID}/{token}/messages/@original");
+        let followup = format!("/webhooks/{APP_ID}/{token}");
+        self.log(|l| {
+            l.requests
+                .iter()
+                .filter_map(|r| match (r.method.as_str(), r.route.as_str()) {
+                    ("POST", route) if route == callback && r.body["type"] == 4 => {
+                        Some(r.body["data"].clone())
+                    }
+                    ("PATCH", route) if route == original => Some(r.body.clone()),
+                    ("POST", route) if route == followup => Some(r.body.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+    }
+
+    /// The id of an interaction's response message, once the bot has
+    /// responded.
+    pub fn original_id(&self, id: &str) -> Option<String> {
+        let originals = self.state.originals.lock().unwrap();
+        let message = originals.get(&interaction_token(id))?;
+        message["id"].as_str().map(str::to_string)
+    }
+
+    /// Dispatches MESSAGE_REACTION_ADD: `user` reacted with a Unicode
+    /// `emoji` to `message` (by `author`) in the guild channel.
+    pub fn reaction(&self, user: u64, message: &str, author: u64, emoji: &str) {
+        let mut reactor = member(user);
+        if user == BOT_ID {
+            reactor["user"] = bot_user();
+        }
+        let d = json!({
+            "user_id": user.to_string(),
+            "channel_id": CHANNEL_ID.to_string(),
+            "message_id": message,
+            "guild_id": GUILD_ID.to_string(),
+            "member": reactor,
+            "emoji": {"id": null, "name": emoji},
+            "message_author_id": author.to_string(),
+            "burst": false,
+            "burst_colors": [],
+            "type": 0
+        });
+        self.dispatch("MESSAGE_REACTION_ADD", d);
+    }
+
+    /// Messages the bot created in channels: (channel, message id, body).
+    pub fn posted(&self) -> Vec<(String, String, Value)> {
+        self.log(|l| l.posted.clone())
+    }
+
+    /// Edits of channel messages (`PATCH /channels/{channel}/messages/{id}`):
+    /// (channel, message id, body).
+    pub fn edits(&self) -> Vec<(String, String, Value)> {
+        self.log(|l| {
+            l.requests
+                .iter()
+                .filter(|r| r.method == "PATCH" && r.route.starts_with("/channels/"))
+                .filter_map(|r| {
+                    let parts: Vec<&str> = r.route.trim_matches('/').split('/').collect();
+                    match parts.as_slice() {
+                        ["channels", channel, "messages", message] => {
+                            Some((channel.to_string(), message.to_string(), r.body.clone()))
+                        }
+                        _ => None,
+                    }
+                })
+                .collect()
+        })
     }
 
     /// Follow-up messages sent for an interaction so far.
@@ -355,9 +478,16 @@ pub fn bot_user() -> Value {
 }
 
 fn member(user_id: u64) -> Value {
-    json!({"user": user(user_id, "member", false), "roles": [],
+    member_with(user_id, &[], MEMBER_PERMISSIONS)
+}
+
+/// An interaction's `member`: its roles, and its permissions in the channel
+/// as the decimal string Discord sends.
+pub fn member_with(user_id: u64, roles: &[u64], permissions: u64) -> Value {
+    let roles: Vec<String> = roles.iter().map(u64::to_string).collect();
+    json!({"user": user(user_id, "member", false), "roles": roles,
         "joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false,
-        "flags": 0, "permissions": "2248473465835073"})
+        "flags": 0, "permissions": permissions.to_string()})
 }
 
 /// A string option, or the option being typed when `focused`.
@@ -409,6 +539,11 @@ async fn rest_route(
     let ok = |v: Value| axum::Json(v).into_response();
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["gateway"]) => ok(json!({"url": state.gateway_url})),
+        ("GET", ["gateway", "bot"]) if refuse(&state.token_refusals) => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"message": "401: Unauthorized", "code": 0})),
+        )
+            .into_response(),
         ("GET", ["gateway", "bot"]) => ok(json!({
             "url": state.gateway_url, "shards": state.shards,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
@@ -416,12 +551,47 @@ async fn rest_route(
         ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
             ok(registered(&state, &body))
         }
-        ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
-        ("POST", ["webhooks", _, _] | ["channels", _, "messages"])
-        | ("PATCH", ["webhooks", _, _, "messages", _]) => {
+        ("POST", ["interactions", _, token, "callback"]) => {
+            respond(&state, token, &body);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        ("GET", ["webhooks", _, token, "messages", "@original"]) => {
+            match state.originals.lock().unwrap().get(*token) {
+                Some(message) => ok(message.clone()),
+                None => unknown_message(),
+            }
+        }
+        ("PATCH", ["webhooks", _, token, "messages", "@original"]) => {
+            let mut originals = state.originals.lock().unwrap();
+            match originals.get_mut(*token) {
+                Some(message) => {
+                    update(message, &body);
+                    ok(message.clone())
+                }
+                None => unknown_message(),
+            }
+        }
+        ("POST", ["channels", channel, "messages"]) => {
             let id = state.ids.fetch_add(1, Ordering::Relaxed).to_string();
-            let content = body["content"].as_str().unwrap_or("");
-            ok(message_json(&id, bot_user(), content))
+            let mut message = message_json(&id, bot_user(), "");
+            message["channel_id"] = json!(channel);
+            update(&mut message, &body);
+            let posted = (channel.to_string(), id, body.clone());
+            state.log.lock().unwrap().posted.push(posted);
+            ok(message)
+        }
+        ("PATCH", ["channels", channel, "messages", id]) => {
+            let mut message = message_json(id, bot_user(), "");
+            message["channel_id"] = json!(channel);
+            message["edited_timestamp"] = json!("2026-01-01T00:00:01.000000+00:00");
+            update(&mut message, &body);
+            ok(message)
+        }
+        ("POST", ["webhooks", _, _]) | ("PATCH", ["webhooks", _, _, "messages", _]) => {
+            let id = state.ids.fetch_add(1, Ordering::Relaxed).to_string();
+            let mut message = message_json(&id, bot_user(), "");
+            update(&mut message, &body);
+            ok(message)
         }
         ("PUT", ["channels", _, "messages", _, "reactions", _, "@me"]) => {
             StatusCode::NO_CONTENT.into_response()
@@ -431,6 +601,52 @@ async fn rest_route(
             axum::Json(json!({"message": "404: Not Found", "code": 0})),
         )
             .into_response(),
+    }
+}
+
+/// Counts down a refusal; true while refusing.
+fn refuse(refusals: &AtomicU32) -> bool {
+    refusals
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+fn unknown_message() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({"message": "Unknown Message", "code": 10008})),
+    )
+        .into_response()
+}
+
+/// Keeps the message an interaction callback creates: a message (type 4)
+/// with its content, or a deferred one (type 5) to be edited later.
+fn respond(state: &Shared, token: &str, body: &Value) {
+    let kind = body["type"].as_u64().unwrap_or(0);
+    if kind != 4 && kind != 5 {
+        return;
+    }
+    let id = state.ids.fetch_add(1, Ordering::Relaxed).to_string();
+    let mut message = message_json(&id, bot_user(), "");
+    if kind == 4 {
+        update(&mut message, &body["data"]);
+    }
+    if let Some(flags) = body["data"]["flags"].as_u64() {
+        message["flags"] = json!(flags);
+    }
+    state
+        .originals
+        .lock()
+        .unwrap()
+        .insert(token.to_string(), message);
+}
+
+/// Applies what a create or edit request sets to a stored message.
+fn update(message: &mut Value, body: &Value) {
+    for key in ["content", "embeds"] {
+        if let Some(v) = body.get(key).filter(|v| !v.is_null()) {
+            message[key] = v.clone();
+        }
     }
 }
 

@@ -4,8 +4,11 @@
 //! The reply language is the question's own; when the question is
 //! ambiguous (short Han-only text), the member's Discord locale decides;
 //! an explicit `lang` overrides both.
+//!
+//! An answer's message is recorded with its fact, so a 👍/👎 on it counts
+//! for that fact and a reload that changes the fact can correct it.
 
-use super::{Ctx, Error, locale_lang, say, send_pages};
+use super::{Ctx, Error, locale_lang, say, send_pages_keeping_first};
 use crate::core::{Lang, LangChoice, Outcome};
 use crate::discord::{autocomplete, render};
 use poise::serenity_prelude as serenity;
@@ -83,7 +86,24 @@ pub async fn ask(
         tracing::warn!("cannot record an unanswered question: {e}");
     }
     let ephemeral = matches!(reply.outcome, Outcome::Decline { .. });
-    send_pages(ctx, render::reply(&reply), ephemeral).await
+    let first = send_pages_keeping_first(ctx, render::reply(&reply), ephemeral).await?;
+    if let (Outcome::Answer(answer), Some(first)) = (&reply.outcome, first) {
+        // The interaction response's id is not in the callback's reply:
+        // it takes a GET of @original, after the member has the answer.
+        match first.message().await {
+            Ok(message) => crate::discord::moderation::remember_answer(
+                &ctx.data().records,
+                message.channel_id,
+                message.id,
+                answer,
+                reply.lang,
+            ),
+            Err(e) => {
+                tracing::warn!("cannot learn the id of an answer; it cannot be corrected: {e}")
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An explicit language wins; otherwise the question's, with the locale

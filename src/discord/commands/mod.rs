@@ -1,7 +1,7 @@
 //! The slash commands (one file each) and what they share: the poise
 //! framework around them, command registration on the first READY, the
-//! per-member rate limit (a global command check), error handling, and
-//! sending rendered pages.
+//! per-member rate limit (a global command check), the moderators' check
+//! (`/reload`, `/unanswered`), error handling, and sending rendered pages.
 //!
 //! Command names and descriptions carry Japanese and Chinese localisations
 //! in the `#[poise::command]` attributes; Discord shows each member the
@@ -9,8 +9,10 @@
 
 mod about;
 mod ask;
+mod reload;
 mod sources;
 mod topics;
+mod unanswered;
 
 use super::DiscordConfig;
 use super::autocomplete;
@@ -27,6 +29,10 @@ pub struct Data {
     pub limiter: Limiter,
     pub message_content: bool,
     pub records: Arc<crate::records::Records>,
+    /// For the moderators' commands, which reload and read the state directory.
+    pub serve: ServeContext,
+    /// Members with this role are moderators (besides those with Manage Guild).
+    pub moderator_role: Option<serenity::RoleId>,
 }
 
 pub type Error = anyhow::Error;
@@ -39,22 +45,45 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         topics::topics(),
         sources::sources(),
         about::about(),
+        reload::reload(),
+        unanswered::unanswered(),
     ]
 }
 
+/// The commands only moderators may run.
+const MODERATOR_COMMANDS: &[&str] = &["reload", "unanswered"];
+
+/// The commands as this configuration registers them. Without a moderator
+/// role, only members with Manage Guild are moderators, so Discord is asked
+/// to show the moderators' commands to them alone; with one, everyone sees
+/// them (a role cannot be named in `default_member_permissions`) and the
+/// check at run time refuses the rest.
+fn configured(config: &DiscordConfig) -> Vec<poise::Command<Data, Error>> {
+    let mut commands = all();
+    if config.moderator_role.is_none() {
+        for command in &mut commands {
+            if MODERATOR_COMMANDS.contains(&&*command.name) {
+                command.default_member_permissions = serenity::Permissions::MANAGE_GUILD;
+            }
+        }
+    }
+    commands
+}
 /// The poise framework: commands, the rate limit, the message handler, and
 /// registration (in one guild or globally) once the bot is logged in.
 pub fn framework(config: &DiscordConfig, ctx: ServeContext) -> poise::Framework<Data, Error> {
     let data = Data {
-        kotae: ctx.kotae,
+        kotae: ctx.kotae.clone(),
         limiter: Limiter::new(config.rate_per_minute, config.rate_burst),
         message_content: config.message_content,
-        records: ctx.records,
+        records: ctx.records.clone(),
+        serve: ctx,
+        moderator_role: config.moderator_role.map(serenity::RoleId::new),
     };
     let guild = config.guild_id.map(serenity::GuildId::new);
     poise::Framework::builder()
         .options(poise::FrameworkOptions {
-            commands: all(),
+            commands: configured(config),
             command_check: Some(|ctx| Box::pin(rate_limit(ctx))),
             on_error: |error| Box::pin(on_error(error)),
             event_handler: |framework, event| Box::pin(super::events::handle(framework, event)),
@@ -111,9 +140,24 @@ async fn rate_limit(ctx: Ctx<'_>) -> Result<bool, Error> {
     Ok(false)
 }
 
+/// The moderators' commands' check, at run time from the interaction's
+/// member: `default_member_permissions` only hides a command, and a member
+/// with the moderator role may lack Manage Guild. A refusal is polite,
+/// ephemeral and logged; the command does not run.
+async fn moderator_only(ctx: Ctx<'_>) -> Result<bool, Error> {
+    let member = ctx.author_member().await;
+    if super::moderation::is_moderator(member.as_deref(), ctx.data().moderator_role) {
+        return Ok(true);
+    }
+    let user = ctx.author().id.to_string();
+    crate::serve::moderation::log_refused("discord", &user, &ctx.command().name);
+    say(ctx, messages::get(locale_lang(ctx)).not_moderator).await?;
+    Ok(false)
+}
+
 async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     match error {
-        // The rate limit has already answered.
+        // The rate limit or the moderators' check has already answered.
         poise::FrameworkError::CommandCheckFailed { error: None, .. } => {}
         poise::FrameworkError::Command { error, ctx, .. } => {
             tracing::warn!(command = %ctx.command().name, "Discord command failed: {error:#}");
@@ -145,6 +189,19 @@ async fn say(ctx: Ctx<'_>, text: &str) -> Result<(), Error> {
 /// Sends pages: the first as the interaction response, the rest as
 /// follow-ups.
 async fn send_pages(ctx: Ctx<'_>, pages: Vec<Page>, ephemeral: bool) -> Result<(), Error> {
+    send_pages_keeping_first(ctx, pages, ephemeral)
+        .await
+        .map(drop)
+}
+
+/// [`send_pages`], returning the handle of the first message (to learn its
+/// id, for an answer that may be corrected later).
+async fn send_pages_keeping_first(
+    ctx: Ctx<'_>,
+    pages: Vec<Page>,
+    ephemeral: bool,
+) -> Result<Option<poise::ReplyHandle<'_>>, Error> {
+    let mut first = None;
     for page in pages {
         let reply = page.iter().fold(
             poise::CreateReply::default()
@@ -152,6 +209,20 @@ async fn send_pages(ctx: Ctx<'_>, pages: Vec<Page>, ephemeral: bool) -> Result<(
                 .allowed_mentions(render::no_pings()),
             |reply, embed| reply.embed(embed.to_serenity()),
         );
+        let handle = ctx.send(reply).await?;
+        first.get_or_insert(handle);
+    }
+    Ok(first)
+}
+
+/// Sends a report (a reload, the digest) as ephemeral code blocks, as many
+/// messages as it needs within Discord's limits.
+async fn send_report(ctx: Ctx<'_>, text: &str) -> Result<(), Error> {
+    for block in render::code_blocks(text) {
+        let reply = poise::CreateReply::default()
+            .content(block)
+            .ephemeral(true)
+            .allowed_mentions(render::no_pings());
         ctx.send(reply).await?;
     }
     Ok(())
@@ -186,7 +257,10 @@ mod tests {
             .iter()
             .map(|c| c["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["ask", "topics", "sources", "about"]);
+        assert_eq!(
+            names,
+            ["ask", "topics", "sources", "about", "reload", "unanswered"]
+        );
         let localised = |v: &serde_json::Value| {
             for key in ["name_localizations", "description_localizations"] {
                 for locale in ["ja", "zh-CN", "zh-TW"] {
@@ -204,6 +278,27 @@ mod tests {
                 localised(option);
             }
         }
+    }
+
+    fn permissions_of(config: &DiscordConfig, name: &str) -> serde_json::Value {
+        let commands = poise::builtins::create_application_commands(&configured(config));
+        commands
+            .iter()
+            .map(|c| serde_json::to_value(c).unwrap())
+            .find(|c| c["name"] == name)
+            .unwrap()["default_member_permissions"]
+            .clone()
+    }
+
+    #[test]
+    fn moderator_commands_are_hidden_from_non_managers_unless_a_role_is_set() {
+        let mut config: DiscordConfig = toml::from_str("token = \"t\"").unwrap();
+        let manage_guild = serenity::Permissions::MANAGE_GUILD.bits().to_string();
+        assert_eq!(permissions_of(&config, "reload"), manage_guild.as_str());
+        assert_eq!(permissions_of(&config, "unanswered"), manage_guild.as_str());
+        assert!(permissions_of(&config, "ask").is_null());
+        config.moderator_role = Some(42);
+        assert!(permissions_of(&config, "reload").is_null());
     }
 
     #[test]
