@@ -16,27 +16,27 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[test]
-fn secrets_never_reach_the_log_and_sigterm_exits_0() {
+/// Runs `kotae serve` with `env` while its adapters fail to connect: waits
+/// for `/healthz` to answer 503, lets it retry for 2 s, then sends SIGTERM as
+/// a container runtime does. Returns how long it took to stop, and its log.
+fn serve_failing_then_terminate(env: &[(&str, &str)]) -> (Duration, String) {
     let state = tempfile::tempdir().unwrap();
-    let password = "hunter2-matrix-password";
     let http_port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kotae"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kotae"));
+    command
         .arg("serve")
         .env_remove("KOTAE_CONFIG")
+        .env_remove("KOTAE_MATRIX_HOMESERVER")
+        .env_remove("KOTAE_DISCORD_TOKEN")
         .env("KOTAE_STATE_DIR", state.path())
         .env("KOTAE_LOG_LEVEL", "trace")
         .env("KOTAE_HTTP_LISTEN", format!("127.0.0.1:{http_port}"))
-        // Nothing listens on port 9: both adapters keep failing to connect.
-        .env("KOTAE_MATRIX_HOMESERVER", "http://127.0.0.1:9")
-        .env("KOTAE_MATRIX_USER", "kotae")
-        .env("KOTAE_MATRIX_PASSWORD", password)
-        .env_remove("KOTAE_DISCORD_TOKEN")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until the health endpoint answers (503: nothing is connected).
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut health = String::new();
     while Instant::now() < deadline {
@@ -48,16 +48,14 @@ fn secrets_never_reach_the_log_and_sigterm_exits_0() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(health.starts_with("HTTP/1.0 503"), "{health}");
-    assert!(health.contains("not connected"), "{health}");
     std::thread::sleep(Duration::from_secs(2));
-    // SIGTERM, as a container runtime sends it.
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     let stopped = Instant::now();
     let status = child.wait().unwrap();
+    let took = stopped.elapsed();
     let mut log = String::new();
     child
         .stderr
@@ -65,9 +63,23 @@ fn secrets_never_reach_the_log_and_sigterm_exits_0() {
         .unwrap()
         .read_to_string(&mut log)
         .unwrap();
+    assert!(health.starts_with("HTTP/1.0 503"), "{health}\n{log}");
+    assert!(health.contains("not connected"), "{health}");
     assert!(status.success(), "exit status {status:?}\n{log}");
-    assert!(stopped.elapsed() < Duration::from_secs(10));
     assert!(log.lines().count() > 5, "trace logging was on: {log}");
+    (took, log)
+}
+
+#[test]
+fn secrets_never_reach_the_log_and_sigterm_exits_0() {
+    let password = "hunter2-matrix-password";
+    // Nothing listens on port 9: the adapter keeps failing to connect.
+    let (took, log) = serve_failing_then_terminate(&[
+        ("KOTAE_MATRIX_HOMESERVER", "http://127.0.0.1:9"),
+        ("KOTAE_MATRIX_USER", "kotae"),
+        ("KOTAE_MATRIX_PASSWORD", password),
+    ]);
+    assert!(took < Duration::from_secs(10), "stopped in {took:?}");
     assert!(
         !log.contains(password),
         "the Matrix password leaked into the log"
@@ -76,20 +88,11 @@ fn secrets_never_reach_the_log_and_sigterm_exits_0() {
 
 #[test]
 fn the_discord_token_never_reaches_the_log_even_when_connecting_fails() {
-    let state = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kotae"))
-        .arg("serve")
-        .env_remove("KOTAE_CONFIG")
-        .env_remove("KOTAE_MATRIX_HOMESERVER")
-        .env("KOTAE_STATE_DIR", state.path())
-        .env("KOTAE_LOG_LEVEL", "trace")
-        .env("KOTAE_HTTP_LISTEN", format!("127.0.0.1:{}", free_port()))
-        .env("KOTAE_DISCORD_TOKEN", "MTIz.discord-token-secret")
-        // Nothing listens on port 9, so connecting fails and is logged.
-        .env("KOTAE_DISCORD_API_URL", "http://127.0.0.1:9")
-        .output()
-        .unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
+    let (took, log) = serve_failing_then_terminate(&[
+        ("KOTAE_DISCORD_TOKEN", "MTIz.discord-token-secret"),
+        ("KOTAE_DISCORD_API_URL", "http://127.0.0.1:9"),
+    ]);
+    assert!(took < Duration::from_secs(10), "stopped in {took:?}");
     assert!(log.contains("Discord"), "{log}");
     assert!(
         !log.contains("discord-token-secret"),
