@@ -17,6 +17,7 @@ mod discord_double;
 mod knowledge;
 
 use discord_double::*;
+use knowledge::{NEW_FACT, NEW_QUESTION};
 use kotae::config::Secret;
 use kotae::core::load::{KnowledgeFiles, load, load_embedded};
 use kotae::core::{FactBase, Kotae, Lang, LangChoice, Outcome, Reply, messages};
@@ -1043,29 +1044,12 @@ const MOD_CHANNEL: u64 = 1_300_000_000_000_000_010;
 const MOD_ROLE: u64 = 1_300_000_000_000_000_020;
 const OTHER_ROLE: u64 = 1_300_000_000_000_000_021;
 
-/// The fact `tests/reload.rs` adds, so the two agree on lines and columns.
-const NEW_FACT: &str = r#"
-[[fact]]
-id = "test-new-fact"
-sources = ["asahi-2025-01-19"]
-status = "confirmed"
-questions.ja = ["モスクワの天気テスト質問は?"]
-questions.zh = ["莫斯科天气测试问题?"]
-questions.en = ["What is the weather test question for Moscow?"]
-answer.ja = "テストの答え。"
-answer.zh = "测试答案。"
-answer.en = "A test answer."
-"#;
-const NEW_QUESTION: &str = "What is the weather test question for Moscow?";
 const CITIES: &str = "Which cities had a Japan Center?";
 const CITIES_JA: &str = "日本センターはどの都市にありましたか?";
 
-/// Saves a file as editors do: a new file renamed over the old one.
+/// Saves `name` in `dir` as editors do.
 fn save(dir: &std::path::Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    let tmp = path.with_extension("toml.swp");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, &path).unwrap();
+    knowledge::save(&dir.join(name), text);
 }
 
 /// Rewrites the lines starting with each prefix inside one fact's block.

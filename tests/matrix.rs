@@ -23,7 +23,7 @@ mod matrix_world;
 #[path = "support/synapse.rs"]
 mod synapse;
 
-use knowledge::knowledge_copy;
+use knowledge::{NEW_FACT, NEW_QUESTION, knowledge_copy, save};
 use kotae::core::{Kotae, Lang, LangChoice, Reply, messages};
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::relation::Thread;
@@ -801,29 +801,7 @@ fn summary(mut millis: Vec<f64>) -> String {
     }
 }
 
-/// A fact a moderator adds (the same as the reload tests', so the line and
-/// column of each mistake below are known).
-const NEW_FACT: &str = r#"
-[[fact]]
-id = "test-new-fact"
-sources = ["asahi-2025-01-19"]
-status = "confirmed"
-questions.ja = ["モスクワの天気テスト質問は?"]
-questions.zh = ["莫斯科天气测试问题?"]
-questions.en = ["What is the weather test question for Moscow?"]
-answer.ja = "テストの答え。"
-answer.zh = "测试答案。"
-answer.en = "A test answer."
-"#;
-const NEW_QUESTION: &str = "What is the weather test question for Moscow?";
 const LOCATIONS: &str = "Which cities had a Japan Center?";
-
-/// Saves a file the way many editors do: a new file renamed over the old.
-fn save(path: &std::path::Path, text: &str) {
-    let tmp = path.with_extension("toml.swp");
-    std::fs::write(&tmp, text).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
-}
 
 /// Rewrites the first `from` after `id = "FACT"` in a fact file.
 fn edit_fact(path: &std::path::Path, fact: &str, from: &str, to: &str) {

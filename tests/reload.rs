@@ -5,26 +5,13 @@
 
 #[path = "support/knowledge.rs"]
 mod knowledge;
-use knowledge::knowledge_copy;
+use knowledge::{NEW_FACT, NEW_QUESTION, knowledge_copy, save};
 
 use kotae::core::{Kotae, LangChoice, load};
 use kotae::records::unanswered;
 use kotae::reload::{self, ReloadReport};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const NEW_FACT: &str = r#"
-[[fact]]
-id = "test-new-fact"
-sources = ["asahi-2025-01-19"]
-status = "confirmed"
-questions.ja = ["モスクワの天気テスト質問は?"]
-questions.zh = ["莫斯科天气测试问题?"]
-questions.en = ["What is the weather test question for Moscow?"]
-answer.ja = "テストの答え。"
-answer.zh = "测试答案。"
-answer.en = "A test answer."
-"#;
 
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
@@ -56,13 +43,11 @@ fn edits_are_picked_up_live_and_broken_ones_rejected_with_their_line() {
         sink.lock().unwrap().push(r)
     })
     .unwrap();
-    let question = "What is the weather test question for Moscow?";
+    let question = NEW_QUESTION;
     assert_eq!(answers(&kotae, question), None);
 
     // An editor that saves by writing a new file and renaming it over.
-    let tmp = dir.path().join("facts/.new.toml.swp");
-    std::fs::write(&tmp, NEW_FACT).unwrap();
-    std::fs::rename(&tmp, dir.path().join("facts/new.toml")).unwrap();
+    save(&dir.path().join("facts/new.toml"), NEW_FACT);
     let took = wait_for("the new fact", || {
         answers(&kotae, question).as_deref() == Some("test-new-fact")
     });
