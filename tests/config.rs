@@ -185,3 +185,25 @@ fn the_example_config_documents_valid_settings() {
     assert_eq!(config.matrix.unwrap().rate_per_minute, 6);
     assert!(!config.discord.unwrap().message_content);
 }
+
+#[test]
+fn the_example_environment_file_names_valid_settings() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kotae.env.example");
+    let text = std::fs::read_to_string(path).unwrap();
+    // Every commented-out assignment, switched on (secret files aside: they
+    // name files that exist only in a deployment).
+    let pairs: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix('#')?.split_once('='))
+        .filter(|(k, v)| k.starts_with("KOTAE_") && !k.ends_with("_FILE") && !v.is_empty())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert!(pairs.len() >= 8, "{pairs:?}");
+    let vars: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain([("KOTAE_DISCORD_TOKEN", "t")])
+        .collect();
+    let config = Config::from_sources(None, env(&vars)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(config.matrix.is_some() && config.discord.is_some());
+}
