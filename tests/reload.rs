@@ -25,6 +25,22 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) -> Duration {
     start.elapsed()
 }
 
+/// Waits for a rejected reload among `reports` and returns the latest one as
+/// moderators read it.
+fn rejection(reports: &Mutex<Vec<ReloadReport>>) -> String {
+    let latest = || {
+        reports
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|r| matches!(r, ReloadReport::Rejected(_)))
+            .map(ReloadReport::to_string)
+    };
+    wait_for("the rejection", || latest().is_some());
+    latest().unwrap()
+}
+
 fn answers(kotae: &Kotae, q: &str) -> Option<String> {
     kotae
         .ask(q, LangChoice::Detect)
@@ -62,21 +78,7 @@ fn edits_are_picked_up_live_and_broken_ones_rejected_with_their_line() {
     // A syntax error: rejected with its line; the old answers keep flowing.
     let broken = NEW_FACT.replace("status = \"confirmed\"", "status = \"confirmed");
     std::fs::write(dir.path().join("facts/new.toml"), &broken).unwrap();
-    wait_for("the rejection", || {
-        reports
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|r| matches!(r, ReloadReport::Rejected(_)))
-    });
-    let text = reports
-        .lock()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|r| matches!(r, ReloadReport::Rejected(_)))
-        .unwrap()
-        .to_string();
+    let text = rejection(&reports);
     assert!(
         text.contains("facts/new.toml:5:20: error: invalid basic string"),
         "{text}"
@@ -91,20 +93,7 @@ fn edits_are_picked_up_live_and_broken_ones_rejected_with_their_line() {
     reports.lock().unwrap().clear();
     let unknown = NEW_FACT.replace("asahi-2025-01-19", "no-such-source");
     std::fs::write(dir.path().join("facts/new.toml"), &unknown).unwrap();
-    wait_for("the rejection", || {
-        reports
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|r| matches!(r, ReloadReport::Rejected(_)))
-    });
-    let text = reports
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|r| matches!(r, ReloadReport::Rejected(_)))
-        .unwrap()
-        .to_string();
+    let text = rejection(&reports);
     assert!(
         text.contains("facts/new.toml:4:12: error: unknown source id \"no-such-source\""),
         "{text}"
