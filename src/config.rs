@@ -18,9 +18,14 @@ use std::path::{Path, PathBuf};
 /// Top-level settings that `KOTAE_<KEY>` variables address.
 const TOP_LEVEL: &[&str] = &["knowledge", "state_dir", "correction_window_days"];
 /// Sections that `KOTAE_<SECTION>_<KEY>` variables address.
-const SECTIONS: &[&str] = &["matrix", "discord", "http", "log"];
+const SECTIONS: &[&str] = &["matrix", "discord", "http", "log", "embeddings"];
 /// Keys that only the environment may set.
-const SECRETS: &[&str] = &["matrix.password", "matrix.access_token", "discord.token"];
+const SECRETS: &[&str] = &[
+    "matrix.password",
+    "matrix.access_token",
+    "discord.token",
+    "embeddings.key",
+];
 
 /// A value kept out of logs, debug output and printed configuration: it
 /// serialises as `***`, so no rendering of a config can leak it.
@@ -67,6 +72,10 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub http: HttpConfig,
+    /// The semantic signal: an OpenAI-compatible embeddings server. Matching
+    /// is lexical only when it is unset.
+    #[serde(default)]
+    pub embeddings: EmbeddingsConfig,
     #[cfg(feature = "matrix")]
     pub matrix: Option<crate::matrix::MatrixConfig>,
     #[cfg(feature = "discord")]
@@ -115,6 +124,21 @@ impl Default for HttpConfig {
 
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 9184))
+}
+
+/// Where the sentence-embedding model is served (`POST {url}/embeddings`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingsConfig {
+    /// The API's base URL, ending in `/v1` (`KOTAE_EMBEDDINGS_URL`).
+    pub url: Option<String>,
+    /// The model name sent with each request (`KOTAE_EMBEDDINGS_MODEL`).
+    pub model: Option<String>,
+    /// A bearer token for hosted APIs (`KOTAE_EMBEDDINGS_KEY` or `_KEY_FILE`).
+    pub key: Option<Secret>,
+    /// How long a question waits for its embedding before it is answered
+    /// lexically (`KOTAE_EMBEDDINGS_TIMEOUT_MS`, default 300).
+    pub timeout_ms: Option<u64>,
 }
 
 impl Config {
