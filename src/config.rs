@@ -72,8 +72,8 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub http: HttpConfig,
-    /// The semantic signal: an OpenAI-compatible embeddings server. Matching
-    /// is lexical only when it is unset.
+    /// The semantic signal's embeddings server: validated, not used yet
+    /// (matching is lexical until the semantic signal lands).
     #[serde(default)]
     pub embeddings: EmbeddingsConfig,
     #[cfg(feature = "matrix")]
@@ -136,8 +136,8 @@ pub struct EmbeddingsConfig {
     pub model: Option<String>,
     /// A bearer token for hosted APIs (`KOTAE_EMBEDDINGS_KEY` or `_KEY_FILE`).
     pub key: Option<Secret>,
-    /// How long a question waits for its embedding before it is answered
-    /// lexically (`KOTAE_EMBEDDINGS_TIMEOUT_MS`, default 300).
+    /// How long a question may wait for its embedding
+    /// (`KOTAE_EMBEDDINGS_TIMEOUT_MS`).
     pub timeout_ms: Option<u64>,
 }
 
