@@ -22,6 +22,7 @@ enum Command {
     },
 }
 
+/// Runs `kotae config check`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let Command::Check { config } = args.command;
     let config = Config::load(config.as_deref())?;
@@ -32,6 +33,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         println!("# no chat adapter is enabled: `kotae serve` would refuse to start");
         return Ok(ExitCode::from(1));
     }
-    println!("# ok: adapters enabled: {}", enabled.join(", "));
+    let names: Vec<&str> = enabled.iter().map(|p| p.as_str()).collect();
+    println!("# ok: adapters enabled: {}", names.join(", "));
     Ok(ExitCode::SUCCESS)
 }
