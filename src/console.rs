@@ -166,24 +166,12 @@ impl Session {
         let Some(fact) = snapshot.base.fact(id) else {
             return format!("{} ({id:?})", messages::get(lang).unknown_fact);
         };
-        let lines: Vec<String> = snapshot
-            .base
-            .sources_of(fact)
-            .enumerate()
-            .map(|(i, s)| {
-                let url = s.url.as_deref().unwrap_or("");
-                format!(
-                    "  [{}] {} {url}",
-                    i + 1,
-                    crate::core::reply::source_label(s)
-                )
-            })
-            .collect();
+        let cited: Vec<_> = snapshot.base.sources_of(fact).cloned().collect();
         format!(
-            "{} — {}:\n{}",
+            "{} — {}:{}",
             fact.id,
             messages::get(lang).sources,
-            lines.join("\n")
+            crate::core::reply::plain_sources(&cited)
         )
     }
 }

@@ -6,6 +6,7 @@ use anyhow::Result;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `kotae config`'s subcommands.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]

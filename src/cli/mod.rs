@@ -19,6 +19,7 @@ use std::process::ExitCode;
 
 pub use crate::service::load_base;
 
+/// The whole command line.
 #[derive(Parser)]
 #[command(
     name = "kotae",

@@ -7,7 +7,7 @@
 //! question can inject markup.
 
 use crate::core::messages;
-use crate::core::reply::source_label;
+use crate::core::reply::{plain_sources, source_label};
 use crate::core::{Correction, Lang, Outcome, Reply, Source, Suggestion};
 use crate::service::cut::{is_web_link, whole_lines_within};
 use html_escape::{encode_double_quoted_attribute, encode_text};
@@ -134,8 +134,7 @@ pub(super) fn topics(lang: Lang, topics: &[Suggestion]) -> Rendered {
 /// A fact's sources, for `!sources FACT_ID`.
 pub(super) fn sources(lang: Lang, fact_id: &str, sources: &[Source]) -> Rendered {
     let heading = format!("{} — {}", fact_id, messages::get(lang).sources);
-    let mut plain = format!("{heading}:");
-    push_plain_sources(&mut plain, sources);
+    let plain = format!("{heading}:{}", plain_sources(sources));
     Rendered {
         plain,
         html: source_list(&heading, sources),
@@ -154,15 +153,6 @@ fn source_list(heading: &str, sources: &[Source]) -> String {
         }
     });
     format!("<p>{}:</p>{}", text(heading), list("ol", items))
-}
-
-fn push_plain_sources(plain: &mut String, sources: &[Source]) {
-    for (i, s) in sources.iter().enumerate() {
-        let _ = write!(plain, "\n  [{}] {}", i + 1, source_label(s));
-        if let Some(url) = &s.url {
-            let _ = write!(plain, " {url}");
-        }
-    }
 }
 
 fn list(tag: &str, items: impl Iterator<Item = impl AsRef<str>>) -> String {

@@ -6,6 +6,7 @@
 use crate::service::cut::count;
 use poise::serenity_prelude as serenity;
 
+/// The limits Discord sets, in characters (embeds per message aside).
 pub const TITLE_MAX: usize = 256;
 pub const DESCRIPTION_MAX: usize = 4096;
 pub const FIELD_NAME_MAX: usize = 256;
@@ -15,8 +16,7 @@ pub const FOOTER_MAX: usize = 2048;
 pub const MESSAGE_TOTAL_MAX: usize = 6000;
 pub const EMBEDS_PER_MESSAGE: usize = 10;
 pub const CONTENT_MAX: usize = 2000;
-/// Where an answer is cut: curated answers are far shorter, and a slip in
-/// the fact base must not flood a channel with pages.
+
 /// One embed, as plain data so tests can measure it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Embed {
@@ -27,6 +27,7 @@ pub struct Embed {
     pub colour: u32,
 }
 
+/// One field of an embed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
     pub name: String,
@@ -48,6 +49,7 @@ impl Embed {
         opt(&self.title) + opt(&self.description) + opt(&self.footer) + fields
     }
 
+    /// The embed as serenity sends it.
     pub fn to_serenity(&self) -> serenity::CreateEmbed {
         let mut e = serenity::CreateEmbed::new().colour(self.colour);
         if let Some(title) = &self.title {

@@ -22,7 +22,10 @@ use crate::service::cut::{count, is_web_link, lines_into, split};
 use embed::{Part, pack};
 use poise::serenity_prelude as serenity;
 
+/// Where an answer is cut: curated answers are far shorter, and a slip in
+/// the fact base must not flood a channel with pages.
 pub const ANSWER_MAX: usize = 12_000;
+/// The core offers three suggestions; a decline never shows more.
 const MAX_SUGGESTIONS: usize = 3;
 
 const GREEN: u32 = 0x2e7d32;
