@@ -186,6 +186,7 @@ fn the_example_config_documents_valid_settings() {
     assert!(!config.discord.unwrap().message_content);
 }
 
+#[cfg(all(feature = "matrix", feature = "discord"))]
 #[test]
 fn the_example_environment_file_names_valid_settings() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kotae.env.example");
