@@ -24,12 +24,21 @@ WORKDIR /src
 
 # Dependencies first, in their own layer: the real manifest and lock file with
 # stub sources, so editing src/ or knowledge/ reuses every compiled
-# dependency. The bench stub stays because Cargo.toml names the bench target.
+# dependency. The bench and test stubs stay (Cargo.toml names those
+# targets: the adapters' test files declare required-features).
 COPY Cargo.toml Cargo.lock build.rs ./
-RUN mkdir -p src benches \
+RUN mkdir -p src benches tests \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \
  && echo 'fn main() {}' > benches/matcher.rs \
+ && echo 'fn main() {}' > tests/discord_asking.rs \
+ && echo 'fn main() {}' > tests/discord_connection.rs \
+ && echo 'fn main() {}' > tests/discord_moderation.rs \
+ && echo 'fn main() {}' > tests/discord_serve.rs \
+ && echo 'fn main() {}' > tests/matrix_asking.rs \
+ && echo 'fn main() {}' > tests/matrix_lifecycle.rs \
+ && echo 'fn main() {}' > tests/matrix_moderation.rs \
+ && echo 'fn main() {}' > tests/serve.rs \
  && cargo build --release --locked --no-default-features --features "$KOTAE_FEATURES" \
  && rm -rf src target/release/.fingerprint/kotae-* target/release/deps/kotae-* target/release/deps/libkotae-*
 

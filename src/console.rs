@@ -3,47 +3,50 @@
 //! it). It needs no token and no network, which makes it the first thing a
 //! newcomer runs.
 
-use crate::cli::{KnowledgeArg, parse_lang};
-use crate::core::{Kotae, Lang, LangChoice, messages};
-use crate::records::unanswered::UnansweredLog;
-use crate::reload::{self, ReloadReport};
+use crate::core::{FactBase, Kotae, Lang, LangChoice, messages};
+use crate::service::follower::{Follower, ReloadTarget};
+use crate::service::moderation::PendingCorrection;
+use crate::service::{Platform, Question, Service, Shutdown};
 use anyhow::Result;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-#[derive(clap::Args)]
-pub struct Args {
-    #[command(flatten)]
-    knowledge: KnowledgeArg,
-    /// Always reply in this language (ja, zh or en).
-    #[arg(long, value_parser = parse_lang)]
-    lang: Option<Lang>,
+/// What a console session runs on.
+pub struct Options {
+    /// The fact base to answer from.
+    pub base: FactBase,
+    /// The directory `base` came from, reloaded live as it is edited.
+    pub knowledge_dir: Option<PathBuf>,
+    /// Always reply in this language.
+    pub lang: Option<Lang>,
     /// Record declined questions here, for `kotae unanswered`.
-    #[arg(long, value_name = "DIR")]
-    state_dir: Option<std::path::PathBuf>,
+    pub state_dir: Option<PathBuf>,
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
-    let kotae = Arc::new(Kotae::new(args.knowledge.load()?));
-    // Moderators' edits to a knowledge directory are picked up live.
-    let _watch = match &args.knowledge.knowledge {
-        Some(dir) => Some(reload::watch(kotae.clone(), dir.clone(), |report| {
-            if report != ReloadReport::Unchanged {
-                eprintln!("kotae: {report}");
-            }
-        })?),
-        None => None,
-    };
-    let unanswered = args
-        .state_dir
-        .as_deref()
-        .map(UnansweredLog::open)
-        .transpose()?;
+/// Runs the conversation on standard input and output until `/quit` or
+/// the end of input.
+pub fn run(options: Options) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let kotae = Arc::new(Kotae::new(options.base));
+    let (_stop, shutdown) = Shutdown::new();
+    let service = match &options.state_dir {
+        Some(dir) => Service::open(kotae, dir, shutdown)?,
+        None => Service::without_records(kotae, shutdown),
+    }
+    .with_knowledge_dir(options.knowledge_dir);
+    // Moderators' edits to a knowledge directory are picked up live, and
+    // the person at the terminal hears of each reload.
+    let _follower = runtime.block_on(async { follow_reloads(&service) });
+    let _watch = service.watch_knowledge()?;
     let mut session = Session {
-        kotae,
-        lang: args.lang,
-        unanswered,
+        service,
+        runtime,
+        lang: options.lang,
     };
     let interactive = std::io::stdin().is_terminal();
     let mut out = std::io::stdout().lock();
@@ -72,6 +75,24 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The terminal as a reload target: reports go to standard error, and
+/// what was printed cannot be edited.
+struct Terminal;
+
+impl ReloadTarget for Terminal {
+    async fn tell_moderators(&self, report: &str) {
+        eprintln!("kotae: {report}");
+    }
+
+    async fn edit_answer(&self, _: &PendingCorrection) -> bool {
+        false
+    }
+}
+
+fn follow_reloads(service: &Service) -> Follower {
+    service.follow_reloads(Platform::Console, service.subscribe_reloads(), Terminal)
+}
+
 enum Turn {
     Say(String),
     Silent,
@@ -79,9 +100,9 @@ enum Turn {
 }
 
 struct Session {
-    kotae: Arc<Kotae>,
+    service: Service,
+    runtime: tokio::runtime::Runtime,
     lang: Option<Lang>,
-    unanswered: Option<UnansweredLog>,
 }
 
 impl Session {
@@ -97,7 +118,7 @@ impl Session {
             "/quit" | "/exit" => Turn::Quit,
             "/help" => Turn::Say(messages::get(lang).help.to_string()),
             "/topics" => {
-                let snapshot = self.kotae.snapshot();
+                let snapshot = self.service.kotae.snapshot();
                 let topics: Vec<String> = snapshot
                     .topics(lang)
                     .into_iter()
@@ -123,43 +144,34 @@ impl Session {
                     Err(e) => Turn::Say(e.to_string()),
                 },
             },
-            _ => match self.kotae.ask(line, self.choice()) {
-                Ok(reply) => {
-                    if let Some(log) = &self.unanswered
-                        && let Err(e) = log.record("console", None, &reply)
-                    {
-                        eprintln!("kotae: cannot record an unanswered question: {e}");
-                    }
-                    Turn::Say(reply.to_text())
-                }
-                Err(e) => Turn::Say(e.message(self.choice().resolve(line)).to_string()),
-            },
+            _ => Turn::Say(self.ask(line)),
+        }
+    }
+
+    fn ask(&self, line: &str) -> String {
+        let question = Question {
+            platform: Platform::Console,
+            asker: None,
+            text: line,
+            lang: self.choice(),
+        };
+        match self.runtime.block_on(self.service.ask(question)) {
+            Ok(reply) => reply.to_text(),
+            Err(e) => e.message(self.choice().resolve(line)).to_string(),
         }
     }
 
     fn sources(&self, id: &str, lang: Lang) -> String {
-        let snapshot = self.kotae.snapshot();
+        let snapshot = self.service.kotae.snapshot();
         let Some(fact) = snapshot.base.fact(id) else {
             return format!("{} ({id:?})", messages::get(lang).unknown_fact);
         };
-        let lines: Vec<String> = snapshot
-            .base
-            .sources_of(fact)
-            .enumerate()
-            .map(|(i, s)| {
-                let url = s.url.as_deref().unwrap_or("");
-                format!(
-                    "  [{}] {} {url}",
-                    i + 1,
-                    crate::core::reply::source_label(s)
-                )
-            })
-            .collect();
+        let cited: Vec<_> = snapshot.base.sources_of(fact).cloned().collect();
         format!(
-            "{} — {}:\n{}",
+            "{} — {}:{}",
             fact.id,
             messages::get(lang).sources,
-            lines.join("\n")
+            crate::core::reply::plain_sources(&cited)
         )
     }
 }

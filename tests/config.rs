@@ -186,6 +186,7 @@ fn the_example_config_documents_valid_settings() {
     assert!(!config.discord.unwrap().message_content);
 }
 
+#[cfg(all(feature = "matrix", feature = "discord"))]
 #[test]
 fn the_example_environment_file_names_valid_settings() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kotae.env.example");
@@ -206,4 +207,103 @@ fn the_example_environment_file_names_valid_settings() {
         .collect();
     let config = Config::from_sources(None, env(&vars)).unwrap_or_else(|e| panic!("{e}"));
     assert!(config.matrix.is_some() && config.discord.is_some());
+}
+
+/// `kotae config check` with `vars`: its exit code and standard error.
+fn config_check(vars: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kotae"));
+    command.args(["config", "check"]).env_remove("KOTAE_CONFIG");
+    for name in [
+        "KOTAE_MATRIX_HOMESERVER",
+        "KOTAE_DISCORD_TOKEN",
+        "KOTAE_LOG_LEVEL",
+    ] {
+        command.env_remove(name);
+    }
+    for (k, v) in vars {
+        command.env(k, v);
+    }
+    let out = command.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+// Issue #12, item 7.
+#[cfg(all(feature = "matrix", feature = "discord"))]
+#[test]
+fn config_check_refuses_a_homeserver_that_is_no_web_url_and_an_empty_token() {
+    for bad in ["not a url", "ftp://matrix.example.org"] {
+        let (code, stderr) = config_check(&[("KOTAE_MATRIX_HOMESERVER", bad)]);
+        assert_eq!(code, Some(2), "{bad}: {stderr}");
+        assert!(
+            stderr.contains("`matrix.homeserver` (KOTAE_MATRIX_HOMESERVER)")
+                && stderr.contains(&format!("{bad:?}")),
+            "{stderr}"
+        );
+    }
+    let (code, stderr) = config_check(&[("KOTAE_DISCORD_TOKEN", "")]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("`discord.token` is empty"), "{stderr}");
+}
+
+// Issue #12, item 8.
+#[test]
+fn a_token_put_where_its_file_belongs_is_never_printed() {
+    let token = "MTIz.Gx-the-token-itself";
+    let (code, stderr) = config_check(&[("KOTAE_DISCORD_TOKEN_FILE", token)]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the file named by KOTAE_DISCORD_TOKEN_FILE: No such file"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("the-token-itself"), "{stderr}");
+}
+
+// Issue #12, item 9.
+#[cfg(feature = "discord")]
+#[test]
+fn syntax_errors_a_bom_log_levels_and_a_secret_set_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "kotae.toml",
+        "state_dir = \"x\"\nknowledge = \"k\n",
+    );
+    let err = Config::from_sources(Some(&file), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("kotae.toml:2:"), "line and column: {err}");
+
+    let token = write(dir.path(), "token", "\u{feff}MTIz.token\n");
+    let config = Config::from_sources(
+        None,
+        env(&[("KOTAE_DISCORD_TOKEN_FILE", token.to_str().unwrap())]),
+    )
+    .unwrap();
+    assert_eq!(config.discord.unwrap().token.expose(), "MTIz.token");
+
+    let err = Config::from_sources(None, env(&[("KOTAE_LOG_LEVEL", "loud")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`log.level`") && err.contains("\"loud\""),
+        "{err}"
+    );
+
+    let err = Config::from_sources(
+        None,
+        env(&[
+            ("KOTAE_DISCORD_TOKEN", "MTIz.a"),
+            ("KOTAE_DISCORD_TOKEN_FILE", token.to_str().unwrap()),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("KOTAE_DISCORD_TOKEN and KOTAE_DISCORD_TOKEN_FILE"),
+        "{err}"
+    );
+    assert!(!err.contains("MTIz"), "{err}");
 }

@@ -6,6 +6,7 @@ use anyhow::Result;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `kotae config`'s subcommands.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -22,6 +23,7 @@ enum Command {
     },
 }
 
+/// Runs `kotae config check`.
 pub fn run(args: Args) -> Result<ExitCode> {
     let Command::Check { config } = args.command;
     let config = Config::load(config.as_deref())?;
@@ -32,6 +34,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         println!("# no chat adapter is enabled: `kotae serve` would refuse to start");
         return Ok(ExitCode::from(1));
     }
-    println!("# ok: adapters enabled: {}", enabled.join(", "));
+    let names: Vec<&str> = enabled.iter().map(|p| p.as_str()).collect();
+    println!("# ok: adapters enabled: {}", names.join(", "));
     Ok(ExitCode::SUCCESS)
 }

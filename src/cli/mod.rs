@@ -1,7 +1,9 @@
 //! The `kotae` command line: one file per command, parsed here with clap.
 //!
 //! Every command returns an exit code or an error; `main` prints errors as
-//! one plain line, never a backtrace.
+//! one plain line, never a backtrace. This is the top of the module tree:
+//! it parses arguments and calls down into `serve`, the console adapter,
+//! the service and the core; nothing below imports it.
 
 mod ask;
 mod check;
@@ -9,13 +11,15 @@ mod config;
 mod eval;
 mod unanswered;
 
-use crate::core::load::{self, Diagnostic};
 use crate::core::{FactBase, Lang};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub use crate::service::load_base;
+
+/// The whole command line.
 #[derive(Parser)]
 #[command(
     name = "kotae",
@@ -32,13 +36,13 @@ enum Command {
     /// Answer one question, or one per line from standard input.
     Ask(ask::Args),
     /// Talk to the bot in the terminal (the console adapter).
-    Chat(crate::console::Args),
+    Chat(ChatArgs),
     /// Validate a knowledge directory and report every problem with its line.
     Check(check::Args),
     /// Run a question set and report accuracy; exits 1 below the thresholds.
     Eval(eval::Args),
     /// Run the chat adapters enabled in the configuration.
-    Serve(crate::serve::Args),
+    Serve(ServeArgs),
     /// Check the configuration and print the effective settings.
     Config(config::Args),
     /// Questions the bot declined, grouped by similarity, most asked first.
@@ -56,45 +60,41 @@ pub struct KnowledgeArg {
 }
 
 impl KnowledgeArg {
+    /// The fact base these arguments name.
     pub fn load(&self) -> Result<FactBase> {
         load_base(self.knowledge.as_deref())
     }
 }
 
-/// Loads a knowledge directory, or the embedded base when none is given.
-pub fn load_base(dir: Option<&Path>) -> Result<FactBase> {
-    let loaded = match dir {
-        Some(dir) => {
-            if !dir.is_dir() {
-                bail!(
-                    "knowledge directory {} does not exist or is not a directory",
-                    dir.display()
-                );
-            }
-            load::load_dir(dir)
-        }
-        None => load::load_embedded(),
-    };
-    match loaded {
-        Ok(loaded) => Ok(loaded.base),
-        Err(diags) => {
-            let where_ = dir.map_or("the built-in fact base".to_string(), |d| {
-                d.display().to_string()
-            });
-            bail!(
-                "{where_} has errors; run `kotae check` for details:\n{}",
-                list(&diags)
-            )
-        }
-    }
+/// `kotae chat`'s options.
+#[derive(clap::Args)]
+pub struct ChatArgs {
+    #[command(flatten)]
+    knowledge: KnowledgeArg,
+    /// Always reply in this language (ja, zh or en).
+    #[arg(long, value_parser = parse_lang)]
+    lang: Option<Lang>,
+    /// Record declined questions here, for `kotae unanswered`.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
 }
 
-fn list(diags: &[Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(|d| format!("  {d}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// `kotae serve`'s options.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// The configuration file (kotae.toml); `KOTAE_*` variables override it.
+    #[arg(long, env = "KOTAE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+fn chat(args: ChatArgs) -> Result<ExitCode> {
+    let session = crate::console::Options {
+        base: args.knowledge.load()?,
+        knowledge_dir: args.knowledge.knowledge,
+        lang: args.lang,
+        state_dir: args.state_dir,
+    };
+    crate::console::run(session)
 }
 
 /// Parses `ja|zh|en`, for clap.
@@ -102,14 +102,15 @@ pub fn parse_lang(s: &str) -> Result<Lang, String> {
     s.parse::<Lang>().map_err(|e| e.to_string())
 }
 
+/// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ask(args) => ask::run(args),
-        Command::Chat(args) => crate::console::run(args),
+        Command::Chat(args) => chat(args),
         Command::Check(args) => check::run(args),
         Command::Eval(args) => eval::run(args),
-        Command::Serve(args) => crate::serve::run(args),
+        Command::Serve(args) => crate::serve::run(args.config.as_deref()),
         Command::Config(args) => config::run(args),
         Command::Unanswered(args) => unanswered::run_unanswered(args),
         Command::Feedback(args) => unanswered::run_feedback(args),

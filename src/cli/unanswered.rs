@@ -7,6 +7,7 @@ use anyhow::Result;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Where the records are, and how much to show.
 #[derive(clap::Args)]
 pub struct Args {
     /// The bot's state directory.
@@ -22,11 +23,13 @@ pub struct Args {
     top: usize,
 }
 
+/// Prints the digest of declined questions.
 pub fn run_unanswered(args: Args) -> Result<ExitCode> {
     print!("{}", unanswered::digest(&args.state_dir, args.top)?);
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints 👍 and 👎 per fact.
 pub fn run_feedback(args: Args) -> Result<ExitCode> {
     let summary = feedback::summary(&args.state_dir)?;
     if summary.is_empty() {

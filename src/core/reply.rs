@@ -92,6 +92,20 @@ pub fn source_label(source: &Source) -> String {
     label
 }
 
+/// The numbered sources as plain text, each on a line of its own
+/// (`\n  [1] publisher「title」 (date) url`), as every plain-text reply
+/// lists them.
+pub fn plain_sources(sources: &[Source]) -> String {
+    let mut out = String::new();
+    for (i, s) in sources.iter().enumerate() {
+        let _ = write!(out, "\n  [{}] {}", i + 1, source_label(s));
+        if let Some(url) = &s.url {
+            let _ = write!(out, " {url}");
+        }
+    }
+    out
+}
+
 impl Reply {
     pub fn answer(&self) -> Option<&Answer> {
         match &self.outcome {
@@ -110,13 +124,7 @@ impl Reply {
                 if let Some(note) = a.note() {
                     let _ = write!(out, "\n{}", note.text(self.lang));
                 }
-                let _ = write!(out, "\n{}:", m.sources);
-                for (i, s) in a.sources.iter().enumerate() {
-                    let _ = write!(out, "\n  [{}] {}", i + 1, source_label(s));
-                    if let Some(url) = &s.url {
-                        let _ = write!(out, " {url}");
-                    }
-                }
+                let _ = write!(out, "\n{}:{}", m.sources, plain_sources(&a.sources));
             }
             Outcome::Decline { suggestions } => {
                 out.push_str(m.decline);

@@ -11,9 +11,12 @@ use crate::core::{FactBase, Lang};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
+/// Discord shows at most 25 choices…
 pub const CHOICES_MAX: usize = 25;
+/// …each name and value at most 100 characters.
 pub const CHOICE_MAX: usize = 100;
 
+/// One autocomplete choice: what the member sees, and what is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Choice {
     pub name: String,

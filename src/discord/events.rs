@@ -1,4 +1,5 @@
-//! Gateway events besides commands. Reactions go to [`super::feedback`].
+//! Gateway events besides commands: plain messages and reactions.
+//!
 //! Plain messages, when `message_content` is on: a message that mentions the
 //! bot, replies to one of its messages, or is sent to it directly is
 //! answered in the channel, as a reply that pings no one. As for `/ask`,
@@ -8,13 +9,19 @@
 //! Messages have no locale, so the language is the question's own. A member
 //! over the rate limit gets a ⏳ reaction instead of a reply, which tells
 //! them without adding to the flood.
+//!
+//! Reactions: a member's 👍/👎 on one of the bot's answers is a vote on its
+//! fact (`kotae feedback`, `/unanswered`). The bot's own reactions (the ⏳)
+//! and other bots' never count. Removing a reaction is not tracked: the
+//! record is of what members said, not a live tally.
 
 use super::commands::{Data, Error};
 use super::render::{self, Page};
-use crate::core::{AskError, Lang, LangChoice, Outcome, Reply};
+use crate::core::{Lang, LangChoice, Outcome};
+use crate::service::{Platform, Question, SentMessage};
 use poise::serenity_prelude as serenity;
-use std::time::Instant;
 
+/// Handles one gateway event the framework does not.
 pub async fn handle(
     framework: poise::FrameworkContext<'_, Data, Error>,
     event: &serenity::FullEvent,
@@ -22,8 +29,7 @@ pub async fn handle(
     match event {
         serenity::FullEvent::Message { new_message } => message(framework, new_message).await,
         serenity::FullEvent::ReactionAdd { add_reaction } => {
-            super::feedback::reaction_added(framework.user_data, framework.bot_id(), add_reaction)
-                .await;
+            reaction_added(framework.user_data, framework.bot_id(), add_reaction);
             Ok(())
         }
         _ => Ok(()),
@@ -42,8 +48,7 @@ async fn message(
         return Ok(());
     };
     let http = framework.serenity_context.http.as_ref();
-    if !data.limiter.allow(msg.author.id.get()) {
-        crate::serve::record_rate_limited("discord");
+    if !data.limiter.allow(&msg.author.id.get()) {
         msg.react(http, '⏳').await?;
         return Ok(());
     }
@@ -51,7 +56,14 @@ async fn message(
         let help = crate::core::messages::get(Lang::En).help;
         return send(http, msg, render::notice(help)).await.map(drop);
     }
-    let reply = match ask(data, &question, msg.author.id) {
+    let asker = msg.author.id.to_string();
+    let asked = Question {
+        platform: Platform::Discord,
+        asker: Some(&asker),
+        text: &question,
+        lang: LangChoice::Detect,
+    };
+    let reply = match data.service.ask(asked).await {
         Ok(reply) => reply,
         Err(e) => {
             let text = e.message(LangChoice::Detect.resolve(&question));
@@ -60,13 +72,13 @@ async fn message(
     };
     let first = send(http, msg, render::reply(&reply)).await?;
     if let (Outcome::Answer(answer), Some(first)) = (&reply.outcome, first) {
-        super::moderation::remember_answer(
-            &data.records,
-            msg.channel_id,
-            first,
-            answer,
-            reply.lang,
-        );
+        let (channel, id) = (msg.channel_id.to_string(), first.to_string());
+        let sent = SentMessage {
+            platform: Platform::Discord,
+            room: &channel,
+            message: &id,
+        };
+        data.service.remember_answer(sent, answer, reply.lang);
     }
     Ok(())
 }
@@ -93,20 +105,28 @@ pub fn question_for(msg: &serenity::Message, bot: serenity::UserId) -> Option<St
     })
 }
 
-/// The core's reply, with a decline recorded for the moderators.
-fn ask(data: &Data, question: &str, asker: serenity::UserId) -> Result<Reply, AskError> {
-    let started = Instant::now();
-    let reply = data.kotae.ask(question, LangChoice::Detect)?;
-    crate::serve::record_question("discord", &reply, started.elapsed());
-    let asker = asker.to_string();
-    if let Err(e) = data
-        .records
-        .unanswered
-        .record("discord", Some(&asker), &reply)
-    {
-        tracing::warn!("cannot record an unanswered question: {e}");
+/// Counts a member's 👍/👎 on one of the bot's answers.
+fn reaction_added(data: &Data, bot: serenity::UserId, reaction: &serenity::Reaction) {
+    let Some(user) = reaction.user_id else {
+        return;
+    };
+    let by_a_bot = reaction.member.as_ref().is_some_and(|m| m.user.bot);
+    if user == bot || by_a_bot {
+        return;
     }
-    Ok(reply)
+    let serenity::ReactionType::Unicode(emoji) = &reaction.emoji else {
+        return;
+    };
+    let (channel, message) = (
+        reaction.channel_id.to_string(),
+        reaction.message_id.to_string(),
+    );
+    let on = SentMessage {
+        platform: Platform::Discord,
+        room: &channel,
+        message: &message,
+    };
+    data.service.vote(on, &user.to_string(), emoji);
 }
 
 /// The first page replies to the member's message; any more follow it.

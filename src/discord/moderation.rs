@@ -1,23 +1,20 @@
 //! The Discord half of the moderators' workflow (the platform-neutral half
-//! is `crate::serve::moderation`): who counts as a moderator, remembering
-//! which message answered with which fact, and the task that follows every
-//! reload, telling the moderators' channel and correcting sent answers.
+//! is `crate::service::moderation`): who counts as a moderator, and what a
+//! reload means in Discord ([`DiscordReloads`], driven by the service's
+//! follower): a report in the moderators' channel, and edits of answers
+//! the reload corrected.
 //!
-//! The reload task uses its own HTTP client, not a connected client's, so
-//! it keeps working across the retry loop's reconnections: editing and
+//! The follower uses its own HTTP client, not a connected client's, so it
+//! keeps working across the retry loop's reconnections: editing and
 //! posting messages needs REST only, no gateway.
 
 use super::DiscordConfig;
 use super::render;
-use crate::core::{Answer, Lang};
-use crate::records::Records;
-use crate::reload::{Changes, ReloadReport};
-use crate::serve::Context;
-use crate::serve::moderation::{self as shared, PendingCorrection};
+use crate::service::follower::ReloadTarget;
+use crate::service::moderation::PendingCorrection;
 use poise::serenity_prelude as serenity;
 use std::num::NonZeroU64;
 use std::sync::Arc;
-use tokio::sync::broadcast::error::RecvError;
 
 /// Whether a member may run the moderators' commands: Manage Guild (or
 /// Administrator, which implies it), or the configured role. Outside a
@@ -34,78 +31,45 @@ pub fn is_moderator(member: Option<&serenity::Member>, role: Option<serenity::Ro
     manages || role.is_some_and(|role| member.roles.contains(&role))
 }
 
-/// Records that `message` answered from `answer`'s fact, for feedback and
-/// corrections. A failure costs only those, so it is logged, not returned.
-pub fn remember_answer(
-    records: &Records,
-    channel: serenity::ChannelId,
-    message: serenity::MessageId,
-    answer: &Answer,
-    lang: Lang,
-) {
-    let result = records.answers.record(
-        "discord",
-        &channel.to_string(),
-        &message.to_string(),
-        &answer.fact_id,
-        &answer.text,
-        lang,
-    );
-    if let Err(e) = result {
-        tracing::warn!("cannot record a sent answer; it cannot be corrected: {e}");
-    }
-}
-
-/// The reload task; dropping it stops the task.
-pub struct ReloadTask(tokio::task::JoinHandle<()>);
-
-impl Drop for ReloadTask {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Follows every reload report for as long as the returned task is kept.
-/// Subscribes before returning, so no reload after this call is missed.
-pub fn watch_reloads(
+/// Where reload news goes in Discord.
+pub struct DiscordReloads {
     http: Arc<serenity::Http>,
-    ctx: Context,
-    config: &DiscordConfig,
-) -> ReloadTask {
-    let mut reports = ctx.reloads.subscribe();
-    let channel = config
-        .moderators_channel
-        .and_then(NonZeroU64::new)
-        .map(serenity::ChannelId::from);
-    ReloadTask(tokio::spawn(async move {
-        loop {
-            match reports.recv().await {
-                Ok(report) => follow(&http, &ctx, channel, &report).await,
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(
-                        missed,
-                        "missed reload reports; their answers are not corrected"
-                    );
-                }
-                Err(RecvError::Closed) => return,
+    /// The moderators' channel, if one is configured.
+    channel: Option<serenity::ChannelId>,
+}
+
+impl DiscordReloads {
+    /// Reports go to the configured moderators' channel, through `http`.
+    pub fn new(http: Arc<serenity::Http>, config: &DiscordConfig) -> DiscordReloads {
+        let channel = config
+            .moderators_channel
+            .and_then(NonZeroU64::new)
+            .map(serenity::ChannelId::from);
+        DiscordReloads { http, channel }
+    }
+}
+
+impl ReloadTarget for DiscordReloads {
+    async fn tell_moderators(&self, report: &str) {
+        if let Some(channel) = self.channel {
+            tell(&self.http, channel, report).await;
+        }
+    }
+
+    /// A failed edit (the message deleted, the channel gone) is logged.
+    async fn edit_answer(&self, pending: &PendingCorrection) -> bool {
+        match edit(&self.http, pending).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(
+                    channel = %pending.sent.room,
+                    message = %pending.sent.message,
+                    fact = %pending.sent.fact,
+                    "cannot correct a sent answer: {e}"
+                );
+                false
             }
         }
-    }))
-}
-
-async fn follow(
-    http: &serenity::Http,
-    ctx: &Context,
-    channel: Option<serenity::ChannelId>,
-    report: &ReloadReport,
-) {
-    if let Some(channel) = channel
-        && shared::worth_telling(report)
-    {
-        tell(http, channel, &report.to_string()).await;
-    }
-    if let ReloadReport::Applied(changes) = report {
-        correct_answers(http, ctx, changes).await;
     }
 }
 
@@ -118,32 +82,6 @@ async fn tell(http: &serenity::Http, channel: serenity::ChannelId, text: &str) {
         if let Err(e) = channel.send_message(http, message).await {
             tracing::warn!(%channel, "cannot post a reload report to the moderators' channel: {e}");
             return;
-        }
-    }
-}
-
-/// Edits every recent answer whose fact the reload changed. Each edit is
-/// recorded as done only once Discord took it; a failed one (the message
-/// deleted, the channel gone) is logged and skipped.
-async fn correct_answers(http: &serenity::Http, ctx: &Context, changes: &Changes) {
-    let pending = {
-        let (ctx, changes) = (ctx.clone(), changes.clone());
-        // Reads the sent-answers journal: file work, off the async threads.
-        tokio::task::spawn_blocking(move || shared::corrections(&ctx, "discord", &changes)).await
-    };
-    let pending = pending.unwrap_or_else(|e| {
-        tracing::warn!("cannot list the answers to correct: {e}");
-        Vec::new()
-    });
-    for correction in pending {
-        match edit(http, &correction).await {
-            Ok(()) => correction.done(ctx),
-            Err(e) => tracing::warn!(
-                channel = %correction.sent.room,
-                message = %correction.sent.message,
-                fact = %correction.sent.fact,
-                "cannot correct a sent answer: {e}"
-            ),
         }
     }
 }

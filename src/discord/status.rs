@@ -5,12 +5,13 @@
 //! handler serves one client; it also remembers whether that client ever
 //! connected, so the retry loop knows to start its backoff afresh.
 
-use crate::serve::AdapterStatus;
+use crate::service::{AdapterStatus, Platform};
 use poise::serenity_prelude as serenity;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// A serenity event handler that reports shard stages to the status board.
 pub struct StatusHandler {
     status: Arc<AdapterStatus>,
     shards: Mutex<HashMap<serenity::ShardId, bool>>,
@@ -18,6 +19,7 @@ pub struct StatusHandler {
 }
 
 impl StatusHandler {
+    /// A handler for one client, reporting to `status`.
     pub fn new(status: Arc<AdapterStatus>) -> StatusHandler {
         StatusHandler {
             status,
@@ -49,6 +51,6 @@ impl serenity::EventHandler for StatusHandler {
         if connected {
             self.connected_once.store(true, Ordering::Relaxed);
         }
-        self.status.set("discord", connected);
+        self.status.set(Platform::Discord, connected);
     }
 }

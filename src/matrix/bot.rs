@@ -15,9 +15,10 @@ use super::moderation::Moderators;
 use super::reactions;
 use super::render::{self, Rendered};
 use super::retry;
-use crate::core::{Kotae, Lang, LangChoice, Outcome, messages};
-use crate::serve::{Context, moderation};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use crate::core::{Lang, LangChoice, Outcome, messages};
+use crate::service::moderation::log_refused;
+use crate::service::ratelimit::RateLimiter;
+use crate::service::{Platform, Question, SentMessage, Service, Shutdown};
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::room::message::{
     AddMentions, ForwardThread, MessageType, OriginalSyncRoomMessageEvent, Relation,
@@ -29,29 +30,25 @@ use matrix_sdk::ruma::{
 use matrix_sdk::{Client, Room};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
 
-const PLATFORM: &str = "matrix";
 /// A reply that cannot be sent for this long is given up.
 const SEND_PATIENCE: Duration = Duration::from_secs(600);
 
 pub(super) struct Bot {
-    kotae: Arc<Kotae>,
     pub(super) memory: Memory,
     names: Names,
     user_id: OwnedUserId,
-    limiter: Option<DefaultKeyedRateLimiter<OwnedUserId>>,
+    limiter: RateLimiter<OwnedUserId>,
     /// The language each member last asked in, for commands that carry no
     /// text to detect it from.
     user_langs: Mutex<HashMap<OwnedUserId, Lang>>,
     catch_up: Option<Duration>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     moderators: Moderators,
-    /// Records, reloads and the digest, for answers and moderators.
-    ctx: Context,
+    /// Asking, records, reloads and the digest.
+    service: Service,
 }
 
 /// What the bot says to a message, and the answer in it, if any.
@@ -60,10 +57,9 @@ struct Response {
     answered: Option<Answered>,
 }
 
-/// The fact an answer came from, and the text it gave, for the records.
+/// The answer sent, and its language, for the records.
 struct Answered {
-    fact: String,
-    text: String,
+    answer: crate::core::Answer,
     lang: Lang,
 }
 
@@ -79,7 +75,7 @@ impl From<Rendered> for Response {
 impl Bot {
     pub(super) async fn new(
         config: &MatrixConfig,
-        ctx: &Context,
+        service: &Service,
         client: Client,
         memory: Memory,
     ) -> Bot {
@@ -89,17 +85,16 @@ impl Bot {
             display_name: display_name(&client, config).await,
         };
         Bot {
-            kotae: ctx.kotae.clone(),
             memory,
             names,
             user_id,
-            limiter: limiter(config),
+            limiter: RateLimiter::new(Platform::Matrix, config.rate_per_minute, config.rate_burst),
             user_langs: Mutex::default(),
             catch_up: (config.catch_up_minutes > 0)
                 .then(|| Duration::from_secs(config.catch_up_minutes * 60)),
-            shutdown: ctx.shutdown.clone(),
+            shutdown: service.shutdown.clone(),
             moderators: Moderators::new(config),
-            ctx: ctx.clone(),
+            service: service.clone(),
         }
     }
 
@@ -119,9 +114,8 @@ impl Bot {
         if self.memory.was_answered(&event.event_id).await {
             return;
         }
-        if !self.within_limit(&event.sender) {
+        if !self.limiter.allow(&event.sender) {
             tracing::debug!(sender = %event.sender, "rate limited; staying quiet");
-            crate::serve::record_rate_limited(PLATFORM);
             return;
         }
         let response = self.respond(room, &event.sender, request).await;
@@ -139,22 +133,17 @@ impl Bot {
 
     /// Counts a member's 👍/👎 on one of the bot's answers.
     pub(super) fn handle_reaction(&self, room: &Room, reaction: &OriginalSyncReactionEvent) {
-        reactions::record(&self.ctx.records, room.room_id(), reaction, &self.user_id);
+        reactions::record(&self.service, room.room_id(), reaction, &self.user_id);
     }
 
     fn record_answer(&self, room: &Room, reply: &EventId, answered: &Answered) {
-        let recorded = self.ctx.records.answers.record(
-            PLATFORM,
-            room.room_id().as_str(),
-            reply.as_str(),
-            &answered.fact,
-            &answered.text,
-            answered.lang,
-        );
-        if let Err(e) = recorded {
-            // Only feedback on it and its correction are lost.
-            tracing::warn!(error = %e, "cannot record a sent answer");
-        }
+        let sent = SentMessage {
+            platform: Platform::Matrix,
+            room: room.room_id().as_str(),
+            message: reply.as_str(),
+        };
+        self.service
+            .remember_answer(sent, &answered.answer, answered.lang);
     }
 
     /// What the message asks of the bot, if anything.
@@ -190,38 +179,22 @@ impl Bot {
         now.saturating_sub(sent) <= catch_up.as_millis() as u64
     }
 
-    fn within_limit(&self, user: &OwnedUserId) -> bool {
-        self.limiter
-            .as_ref()
-            .is_none_or(|limiter| limiter.check_key(user).is_ok())
-    }
-
     async fn respond(&self, room: &Room, sender: &UserId, request: Request) -> Response {
         let room_lang = self.memory.room_lang(room.room_id()).await;
         let rendered = match request {
-            Request::Ask(question) => return self.ask(&question, room_lang, sender),
+            Request::Ask(question) => return self.ask(&question, room_lang, sender).await,
             Request::Topics(arg) => {
                 let lang = self.command_lang(room_lang, sender, &arg);
-                render::topics(lang, &self.kotae.snapshot().topics(lang))
+                render::topics(lang, &self.service.kotae.snapshot().topics(lang))
             }
             Request::Sources(id) => {
                 self.sources(id.trim(), self.command_lang(room_lang, sender, ""))
             }
             Request::Lang(arg) => self.set_lang(room, arg.trim()).await,
             Request::Help => render::help(self.command_lang(room_lang, sender, "")),
-            Request::Reload => {
-                self.moderator_command(room, sender, room_lang, "reload", moderation::reload_text)
+            Request::Reload | Request::Unanswered => {
+                self.moderator_command(room, sender, room_lang, &request)
                     .await
-            }
-            Request::Unanswered => {
-                self.moderator_command(
-                    room,
-                    sender,
-                    room_lang,
-                    "unanswered",
-                    moderation::unanswered_text,
-                )
-                .await
             }
         };
         rendered.into()
@@ -234,69 +207,58 @@ impl Bot {
         room: &Room,
         sender: &UserId,
         room_lang: Option<Lang>,
-        command: &'static str,
-        run: fn(&Context) -> String,
+        request: &Request,
     ) -> Rendered {
+        let command = match request {
+            Request::Reload => "reload",
+            _ => "unanswered",
+        };
         if !self.moderators.include(room, sender).await {
-            moderation::log_refused(PLATFORM, sender.as_str(), command);
+            log_refused(Platform::Matrix, sender.as_str(), command);
             let lang = self.command_lang(room_lang, sender, "");
             return render::message(messages::get(lang).not_moderator);
         }
-        let ctx = self.ctx.clone();
-        // A reload loads and indexes the whole directory, and the digest
-        // reads the records: file work, off the async workers.
-        match tokio::task::spawn_blocking(move || run(&ctx)).await {
-            Ok(text) => render::preformatted(&text),
-            Err(e) => {
-                tracing::error!(command, error = %e, "a moderator command failed");
-                render::message(&format!(
-                    "!{command}: failed; the bot's log has the details"
-                ))
-            }
-        }
+        let text = match request {
+            Request::Reload => self.service.reload_text().await,
+            _ => self.service.unanswered_text().await,
+        };
+        render::preformatted(&text)
     }
 
-    fn ask(&self, question: &str, room_lang: Option<Lang>, sender: &UserId) -> Response {
+    async fn ask(&self, question: &str, room_lang: Option<Lang>, sender: &UserId) -> Response {
         let choice = match (room_lang, self.last_lang(sender)) {
             (Some(lang), _) => LangChoice::Explicit(lang),
             (None, Some(last)) => LangChoice::DetectOr(last),
             (None, None) => LangChoice::Detect,
         };
-        let started = Instant::now();
-        match self.kotae.ask(question, choice) {
-            Ok(reply) => {
-                crate::serve::record_question(PLATFORM, &reply, started.elapsed());
-                // Declines go to the moderators' queue (`kotae unanswered`).
-                if let Err(e) =
-                    self.ctx
-                        .records
-                        .unanswered
-                        .record(PLATFORM, Some(sender.as_str()), &reply)
-                {
-                    tracing::warn!("cannot record an unanswered question: {e}");
-                }
-                if room_lang.is_none() {
-                    self.remember_lang(sender, reply.lang);
-                }
-                let answered = match &reply.outcome {
-                    Outcome::Answer(answer) => Some(Answered {
-                        fact: answer.fact_id.clone(),
-                        text: answer.text.clone(),
-                        lang: reply.lang,
-                    }),
-                    Outcome::Decline { .. } => None,
-                };
-                Response {
-                    rendered: render::reply(&reply),
-                    answered,
-                }
-            }
-            Err(e) => render::message(e.message(choice.resolve(question))).into(),
+        let asked = Question {
+            platform: Platform::Matrix,
+            asker: Some(sender.as_str()),
+            text: question,
+            lang: choice,
+        };
+        let reply = match self.service.ask(asked).await {
+            Ok(reply) => reply,
+            Err(e) => return render::message(e.message(choice.resolve(question))).into(),
+        };
+        if room_lang.is_none() {
+            self.remember_lang(sender, reply.lang);
+        }
+        let answered = match &reply.outcome {
+            Outcome::Answer(answer) => Some(Answered {
+                answer: answer.clone(),
+                lang: reply.lang,
+            }),
+            Outcome::Decline { .. } => None,
+        };
+        Response {
+            rendered: render::reply(&reply),
+            answered,
         }
     }
 
     fn sources(&self, id: &str, lang: Lang) -> Rendered {
-        let snapshot = self.kotae.snapshot();
+        let snapshot = self.service.kotae.snapshot();
         let Some(fact) = snapshot.base.fact(id) else {
             let unknown = messages::get(lang).unknown_fact;
             // Only an id-like argument is echoed back: it is the member's
@@ -398,14 +360,6 @@ fn transaction_id(question: &OriginalSyncRoomMessageEvent) -> OwnedTransactionId
     let digest = Sha256::digest(question.event_id.as_bytes());
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!("kotae-{hex}").into()
-}
-
-fn limiter(config: &MatrixConfig) -> Option<DefaultKeyedRateLimiter<OwnedUserId>> {
-    let per_minute = NonZeroU32::new(config.rate_per_minute)?;
-    let burst = NonZeroU32::new(config.rate_burst).unwrap_or(per_minute);
-    Some(RateLimiter::keyed(
-        Quota::per_minute(per_minute).allow_burst(burst),
-    ))
 }
 
 /// The name members address the bot by; set from the config when given.

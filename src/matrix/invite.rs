@@ -6,13 +6,13 @@
 //! is retried with growing delays, in the background, never holding up the
 //! sync loop.
 
-use super::retry::Backoff;
+use crate::service::Shutdown;
+use crate::service::backoff::Backoff;
 use matrix_sdk::ruma::{OwnedRoomId, ServerName, UserId};
 use matrix_sdk::{Client, Room};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::watch;
 
 const JOIN_ATTEMPTS: u32 = 8;
 
@@ -22,15 +22,11 @@ pub(super) struct Invites {
     /// Rooms with a join or refusal under way, so an invite seen twice (in
     /// the start-up scan and in a sync) is handled once.
     in_flight: Mutex<HashSet<OwnedRoomId>>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 }
 
 impl Invites {
-    pub(super) fn new(
-        client: &Client,
-        allow: &[String],
-        shutdown: watch::Receiver<bool>,
-    ) -> Arc<Invites> {
+    pub(super) fn new(client: &Client, allow: &[String], shutdown: Shutdown) -> Arc<Invites> {
         let own_server = client
             .user_id()
             .map(|u| u.server_name().to_string())
@@ -79,7 +75,6 @@ impl Invites {
 
     async fn join(&self, room: &Room, inviter: &UserId) {
         let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(600));
-        let mut shutdown = self.shutdown.clone();
         for attempt in 1..=JOIN_ATTEMPTS {
             match room.join().await {
                 Ok(()) => {
@@ -88,7 +83,7 @@ impl Invites {
                 }
                 Err(e) => {
                     tracing::warn!(room = %room.room_id(), attempt, error = %e, "cannot join a room yet");
-                    if attempt == JOIN_ATTEMPTS || !backoff.wait(&mut shutdown).await {
+                    if attempt == JOIN_ATTEMPTS || !backoff.wait(&self.shutdown).await {
                         return;
                     }
                 }

@@ -1,66 +1,42 @@
-//! Members' 👍/👎 on the bot's answers, recorded per fact so moderators see
-//! which answers people find wrong (`kotae feedback`, `!unanswered`).
-//!
-//! Only a reaction on a message the bot recorded as an answer counts: a
-//! reaction on a decline, a `!topics` list or a member's message says
-//! nothing about a fact. The bot's own reactions never count. Taking a
-//! reaction back is not handled: the record is of what members said.
+//! Members' 👍/👎 on the bot's answers, as votes on their facts (`kotae
+//! feedback`, `!unanswered`). The service decides what counts: only a 👍 or
+//! 👎 on a message the bot recorded as an answer (a reaction on a decline,
+//! a `!topics` list or a member's message says nothing about a fact). The
+//! bot's own reactions never count. Taking a reaction back is not
+//! handled: the record is of what members said.
 
-use crate::records::Records;
-use crate::records::feedback::Vote;
+use crate::service::{Platform, SentMessage, Service};
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::{RoomId, UserId};
 
-const PLATFORM: &str = "matrix";
-
-/// Records the reaction if it is a vote on one of the bot's answers.
+/// Records the reaction if it is a member's vote on one of the bot's
+/// answers; returns the fact voted on.
 pub(super) fn record(
-    records: &Records,
+    service: &Service,
     room: &RoomId,
     reaction: &OriginalSyncReactionEvent,
     me: &UserId,
-) {
-    let Some(vote) = vote(reaction, me) else {
-        return;
-    };
-    let target = &reaction.content.relates_to.event_id;
-    let sent = match records
-        .answers
-        .find(PLATFORM, room.as_str(), target.as_str())
-    {
-        Ok(Some(sent)) => sent,
-        Ok(None) => return,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read the sent answers; a vote is lost");
-            return;
-        }
-    };
-    if let Err(e) = records.feedback.record(
-        PLATFORM,
-        reaction.sender.as_str(),
-        &sent.fact,
-        &sent.revision,
-        vote,
-    ) {
-        tracing::warn!(error = %e, "cannot record a vote");
-        return;
-    }
-    tracing::debug!(fact = %sent.fact, ?vote, "vote recorded");
-}
-
-/// The vote a reaction casts, if it is a member's 👍 or 👎.
-fn vote(reaction: &OriginalSyncReactionEvent, me: &UserId) -> Option<Vote> {
+) -> Option<String> {
     if reaction.sender == me {
         return None;
     }
-    Vote::from_reaction(&reaction.content.relates_to.key)
+    let relation = &reaction.content.relates_to;
+    let on = SentMessage {
+        platform: Platform::Matrix,
+        room: room.as_str(),
+        message: relation.event_id.as_str(),
+    };
+    service.vote(on, reaction.sender.as_str(), &relation.key)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use matrix_sdk::ruma::user_id;
+    use crate::core::{Answer, Kotae, Lang, Status};
+    use crate::service::Shutdown;
+    use matrix_sdk::ruma::{room_id, user_id};
     use serde_json::json;
+    use std::sync::Arc;
 
     fn reaction(sender: &str, key: &str) -> OriginalSyncReactionEvent {
         serde_json::from_value(json!({
@@ -74,47 +50,34 @@ mod tests {
     }
 
     #[test]
-    fn thumbs_from_members_are_votes_and_the_bots_own_are_not() {
-        let me = user_id!("@kotae:x");
-        assert_eq!(vote(&reaction("@a:x", "👎"), me), Some(Vote::Down));
-        assert_eq!(vote(&reaction("@a:x", "👍️"), me), Some(Vote::Up));
-        assert_eq!(vote(&reaction("@a:x", "👍🏿"), me), Some(Vote::Up));
-        assert_eq!(vote(&reaction("@a:x", "🎉"), me), None);
-        assert_eq!(vote(&reaction("@kotae:x", "👍"), me), None);
-    }
-
-    #[test]
-    fn only_reactions_on_recorded_answers_are_kept() {
+    fn members_thumbs_on_answers_are_votes_and_the_bots_own_are_not() {
         let dir = tempfile::tempdir().unwrap();
-        let records = Records::open(dir.path()).unwrap();
-        let room = matrix_sdk::ruma::room_id!("!r:x");
+        let base = crate::service::load_base(None).unwrap();
+        let service =
+            Service::open(Arc::new(Kotae::new(base)), dir.path(), Shutdown::new().1).unwrap();
+        let room = room_id!("!r:x");
         let me = user_id!("@kotae:x");
-        record(&records, room, &reaction("@a:x", "👎"), me);
-        assert!(
-            crate::records::feedback::summary(dir.path())
-                .unwrap()
-                .is_empty()
+        let answer = Answer {
+            fact_id: "founding".into(),
+            text: "text".into(),
+            status: Status::Confirmed,
+            updated: None,
+            sources: Vec::new(),
+        };
+        let sent = SentMessage {
+            platform: Platform::Matrix,
+            room: room.as_str(),
+            message: "$answer",
+        };
+        service.remember_answer(sent, &answer, Lang::En);
+        assert_eq!(
+            record(&service, room, &reaction("@a:x", "👎"), me).as_deref(),
+            Some("founding")
         );
-        records
-            .answers
-            .record(
-                PLATFORM,
-                "!r:x",
-                "$answer",
-                "founding",
-                "text",
-                crate::core::Lang::En,
-            )
-            .unwrap();
-        record(&records, room, &reaction("@a:x", "👎"), me);
-        // The same message id in another room is another message.
-        record(
-            &records,
-            matrix_sdk::ruma::room_id!("!other:x"),
-            &reaction("@b:x", "👎"),
-            me,
+        assert_eq!(record(&service, room, &reaction("@a:x", "🎉"), me), None);
+        assert_eq!(
+            record(&service, room, &reaction("@kotae:x", "👍"), me),
+            None
         );
-        let summary = crate::records::feedback::summary(dir.path()).unwrap();
-        assert_eq!(summary.get("founding"), Some(&(0, 1)));
     }
 }

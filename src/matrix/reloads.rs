@@ -1,6 +1,7 @@
-//! What a reload of the fact base means in Matrix, handled by a task that
-//! lives as long as the adapter, apart from the sync loop so that a slow
-//! edit never holds up a question:
+//! What a reload of the fact base means in Matrix ([`MatrixReloads`]),
+//! driven by the service's follower, a task that lives as long as the
+//! adapter, apart from the sync loop so that a slow edit never holds up a
+//! question:
 //!
 //! - every report worth telling goes to the moderators' room, if one is
 //!   configured: what changed, or why an edit was rejected, each error as
@@ -9,96 +10,46 @@
 //!   changed, retracted or removed, by editing them in place (`m.replace`),
 //!   so a member scrolling back reads what the sources support now.
 //!
-//! Which answers need correcting, and recording that they were, is
-//! platform-neutral (`crate::serve::moderation`). An edit that fails is
-//! logged and left for the next reload that touches its fact: it was not
-//! recorded as done.
+//! Which answers need correcting, recording that they were, and catching up
+//! when reports were missed is platform-neutral (`crate::service`).
 
 use super::MatrixConfig;
 use super::render::{self, Rendered};
 use super::retry;
 use crate::core::{Correction, Lang};
-use crate::reload::{Changes, ReloadReport};
-use crate::serve::Context;
-use crate::serve::moderation::{self, PendingCorrection};
+use crate::service::Shutdown;
+use crate::service::follower::ReloadTarget;
+use crate::service::moderation::PendingCorrection;
 use matrix_sdk::ruma::events::Mentions;
 use matrix_sdk::ruma::events::room::message::{ReplacementMetadata, RoomMessageEventContent};
 use matrix_sdk::ruma::{
     EventId, OwnedEventId, OwnedRoomId, OwnedRoomOrAliasId, RoomAliasId, RoomId, TransactionId,
 };
 use matrix_sdk::{Client, Room, RoomState};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::{self, error::RecvError};
-use tokio::task::JoinHandle;
 
-const PLATFORM: &str = "matrix";
 /// Edits and reports are worth waiting a little for through a homeserver
 /// hiccup, not for as long as an answer someone is waiting on.
 const SEND_PATIENCE: Duration = Duration::from_secs(120);
 
-/// The task; aborted when dropped, so it ends with the adapter however the
-/// adapter ends (a shutdown, an error, or its own task being aborted).
-pub(super) struct Task(JoinHandle<()>);
-
-impl Drop for Task {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Starts handling the reports `reports` receives.
-pub(super) fn spawn(
-    client: Client,
-    config: &MatrixConfig,
-    ctx: Context,
-    reports: broadcast::Receiver<Arc<ReloadReport>>,
-) -> Task {
-    let reloads = Reloads {
-        client,
-        moderators_room: config.moderators_room.clone(),
-        ctx,
-    };
-    Task(tokio::spawn(reloads.run(reports)))
-}
-
-struct Reloads {
+/// Where reload news goes in Matrix.
+pub(super) struct MatrixReloads {
     client: Client,
     moderators_room: Option<OwnedRoomOrAliasId>,
-    ctx: Context,
+    shutdown: Shutdown,
 }
 
-impl Reloads {
-    async fn run(self, mut reports: broadcast::Receiver<Arc<ReloadReport>>) {
-        let mut shutdown = self.ctx.shutdown.clone();
-        loop {
-            let received = tokio::select! {
-                received = reports.recv() => received,
-                _ = shutdown.wait_for(|stop| *stop) => return,
-            };
-            match received {
-                Ok(report) => self.handle(&report).await,
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(
-                        missed,
-                        "reload reports came faster than they were handled; checking every sent answer"
-                    );
-                    self.correct(&self.every_fact()).await;
-                }
-                Err(RecvError::Closed) => return,
-            }
+impl MatrixReloads {
+    pub(super) fn new(client: Client, config: &MatrixConfig, shutdown: Shutdown) -> MatrixReloads {
+        MatrixReloads {
+            client,
+            moderators_room: config.moderators_room.clone(),
+            shutdown,
         }
     }
+}
 
-    async fn handle(&self, report: &ReloadReport) {
-        if moderation::worth_telling(report) {
-            self.tell_moderators(&report.to_string()).await;
-        }
-        if let ReloadReport::Applied(changes) = report {
-            self.correct(changes).await;
-        }
-    }
-
+impl ReloadTarget for MatrixReloads {
     /// Posts `text` in the moderators' room, if there is one the bot is in.
     async fn tell_moderators(&self, text: &str) {
         let Some(target) = &self.moderators_room else {
@@ -113,12 +64,43 @@ impl Reloads {
             content,
             TransactionId::new(),
             SEND_PATIENCE,
-            self.ctx.shutdown.clone(),
+            self.shutdown.clone(),
             "a reload report",
         )
         .await;
     }
 
+    /// Replaces one sent answer with what it should say now; true once sent.
+    async fn edit_answer(&self, pending: &PendingCorrection) -> bool {
+        let sent = &pending.sent;
+        let (Ok(room_id), Ok(event_id)) =
+            (RoomId::parse(&sent.room), EventId::parse(&sent.message))
+        else {
+            tracing::warn!(room = %sent.room, event = %sent.message, "a recorded answer has a malformed id; not corrected");
+            return false;
+        };
+        let Some(room) = self.client.get_room(&room_id) else {
+            tracing::warn!(room = %room_id, "an answer to correct is in a room the bot no longer knows");
+            return false;
+        };
+        let content = edit(event_id, sent.lang, &pending.correction);
+        // A new transaction per edit, the same across its retries: one
+        // derived from the content would make the homeserver swallow a
+        // later edit back to an earlier text as a repeat.
+        let sent = retry::send(
+            &room,
+            content,
+            TransactionId::new(),
+            SEND_PATIENCE,
+            self.shutdown.clone(),
+            "a correction",
+        )
+        .await;
+        sent.is_some()
+    }
+}
+
+impl MatrixReloads {
     /// The room behind an id or alias, if the bot has joined it. Resolved
     /// each time: reports are rare, and an alias may move.
     async fn joined_room(&self, target: &OwnedRoomOrAliasId) -> Option<Room> {
@@ -142,68 +124,6 @@ impl Reloads {
                 tracing::warn!(%alias, error = %e, "cannot resolve the moderators' room");
                 None
             }
-        }
-    }
-
-    /// Edits every answer the changes made wrong, one after another.
-    async fn correct(&self, changes: &Changes) {
-        let ctx = self.ctx.clone();
-        let changes = changes.clone();
-        // Reads the answers journal: file work, off the async workers.
-        let pending =
-            tokio::task::spawn_blocking(move || moderation::corrections(&ctx, PLATFORM, &changes))
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "finding answers to correct failed");
-                    Vec::new()
-                });
-        if !pending.is_empty() {
-            tracing::info!(answers = pending.len(), "correcting earlier answers");
-        }
-        for correction in pending {
-            if self.edit(&correction).await {
-                correction.done(&self.ctx);
-            }
-        }
-    }
-
-    /// Replaces one sent answer with what it should say now; true once sent.
-    async fn edit(&self, pending: &PendingCorrection) -> bool {
-        let sent = &pending.sent;
-        let (Ok(room_id), Ok(event_id)) =
-            (RoomId::parse(&sent.room), EventId::parse(&sent.message))
-        else {
-            tracing::warn!(room = %sent.room, event = %sent.message, "a recorded answer has a malformed id; not corrected");
-            return false;
-        };
-        let Some(room) = self.client.get_room(&room_id) else {
-            tracing::warn!(room = %room_id, "an answer to correct is in a room the bot no longer knows");
-            return false;
-        };
-        let content = edit(event_id, sent.lang, &pending.correction);
-        // A new transaction per edit, the same across its retries: one
-        // derived from the content would make the homeserver swallow a
-        // later edit back to an earlier text as a repeat.
-        let sent = retry::send(
-            &room,
-            content,
-            TransactionId::new(),
-            SEND_PATIENCE,
-            self.ctx.shutdown.clone(),
-            "a correction",
-        )
-        .await;
-        sent.is_some()
-    }
-
-    /// Changes that name every fact there is, for when reports were
-    /// missed: only answers whose text really differs get edited. (Answers
-    /// from a fact removed meanwhile cannot be found this way.)
-    fn every_fact(&self) -> Changes {
-        let snapshot = self.ctx.kotae.snapshot();
-        Changes {
-            answers_changed: snapshot.base.facts().iter().map(|f| f.id.clone()).collect(),
-            ..Changes::default()
         }
     }
 }

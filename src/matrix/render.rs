@@ -2,12 +2,14 @@
 //! source links) and the plain-text body clients without HTML read.
 //!
 //! Every piece of text that comes from a fact, a source or a member is
-//! escaped here, and only `http(s)` source URLs become links, so nothing in
-//! the fact base or a question can inject markup.
+//! escaped here, and only `http(s)` source URLs become links
+//! (`crate::service::cut::is_web_link`), so nothing in the fact base or a
+//! question can inject markup.
 
 use crate::core::messages;
-use crate::core::reply::source_label;
+use crate::core::reply::{plain_sources, source_label};
 use crate::core::{Correction, Lang, Outcome, Reply, Source, Suggestion};
+use crate::service::cut::{is_web_link, whole_lines_within};
 use html_escape::{encode_double_quoted_attribute, encode_text};
 use std::fmt::Write;
 
@@ -85,26 +87,6 @@ pub(super) fn preformatted(plain: &str) -> Rendered {
 /// list more errors than that, and the first ones are what to fix first.
 const MAX_PREFORMATTED: usize = 16 * 1024;
 
-/// The first lines of `text` that fit in `max` bytes, and a line saying
-/// how many more there were (they are in the log).
-fn whole_lines_within(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut kept = String::new();
-    let mut lines = text.lines();
-    for line in lines.by_ref() {
-        if kept.len() + line.len() + 1 > max {
-            let more = 1 + lines.count();
-            let _ = write!(kept, "… {more} more lines in the bot's log");
-            return kept;
-        }
-        kept.push_str(line);
-        kept.push('\n');
-    }
-    kept
-}
-
 /// One of the bot's own sentences, or a short line such as `lang: ja`.
 pub(super) fn message(line: &str) -> Rendered {
     Rendered {
@@ -152,8 +134,7 @@ pub(super) fn topics(lang: Lang, topics: &[Suggestion]) -> Rendered {
 /// A fact's sources, for `!sources FACT_ID`.
 pub(super) fn sources(lang: Lang, fact_id: &str, sources: &[Source]) -> Rendered {
     let heading = format!("{} — {}", fact_id, messages::get(lang).sources);
-    let mut plain = format!("{heading}:");
-    push_plain_sources(&mut plain, sources);
+    let plain = format!("{heading}:{}", plain_sources(sources));
     Rendered {
         plain,
         html: source_list(&heading, sources),
@@ -172,21 +153,6 @@ fn source_list(heading: &str, sources: &[Source]) -> String {
         }
     });
     format!("<p>{}:</p>{}", text(heading), list("ol", items))
-}
-
-fn push_plain_sources(plain: &mut String, sources: &[Source]) {
-    for (i, s) in sources.iter().enumerate() {
-        let _ = write!(plain, "\n  [{}] {}", i + 1, source_label(s));
-        if let Some(url) = &s.url {
-            let _ = write!(plain, " {url}");
-        }
-    }
-}
-
-/// `javascript:` and friends never become links, whatever a fact file says.
-fn is_web_link(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
 }
 
 fn list(tag: &str, items: impl Iterator<Item = impl AsRef<str>>) -> String {
@@ -215,7 +181,7 @@ mod tests {
 
     /// A real source (so new fields need no change here), made awkward.
     fn source(url: &str) -> Source {
-        let base = crate::cli::load_base(None).expect("built-in fact base");
+        let base = crate::service::load_base(None).expect("built-in fact base");
         let mut source = base.sources()[0].clone();
         source.publisher = "Pub <b>".into();
         source.title = Some("T & \"q\"".into());

@@ -1,44 +1,15 @@
-//! Waiting out a homeserver that is down: one backoff used by login, sync,
-//! joins and sends, the rule for which errors are worth a retry, and the
-//! one way the bot sends a message (replies, reports and edits alike).
+//! Waiting out a homeserver that is down: the rule for which errors are
+//! worth a retry (with the service's backoff, as login, sync and joins
+//! do), and the one way the bot sends a message (replies, reports and
+//! edits alike).
 
+use crate::service::Shutdown;
+use crate::service::backoff::Backoff;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
 use matrix_sdk::ruma::{OwnedEventId, OwnedTransactionId};
 use matrix_sdk::{HttpError, Room};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
-
-/// Exponential backoff that a shutdown interrupts.
-pub(super) struct Backoff {
-    next: Duration,
-    min: Duration,
-    max: Duration,
-}
-
-impl Backoff {
-    pub(super) fn new(min: Duration, max: Duration) -> Backoff {
-        Backoff {
-            next: min,
-            min,
-            max,
-        }
-    }
-
-    pub(super) fn reset(&mut self) {
-        self.next = self.min;
-    }
-
-    /// Sleeps for the next delay; false if the bot is shutting down.
-    pub(super) async fn wait(&mut self, shutdown: &mut watch::Receiver<bool>) -> bool {
-        let delay = self.next;
-        self.next = (self.next * 2).min(self.max);
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => true,
-            _ = shutdown.wait_for(|stop| *stop) => false,
-        }
-    }
-}
 
 /// Network failures, server errors and rate limiting pass; a refusal
 /// (forbidden, unknown room, bad request) will not change by retrying.
@@ -76,7 +47,7 @@ pub(super) async fn send(
     content: RoomMessageEventContent,
     txn_id: OwnedTransactionId,
     patience: Duration,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
     what: &str,
 ) -> Option<OwnedEventId> {
     let give_up = Instant::now() + patience;
@@ -90,7 +61,7 @@ pub(super) async fn send(
             Ok(sent) => return Some(sent.response.event_id),
             Err(e) if is_transient(&e) && Instant::now() < give_up => {
                 tracing::warn!(room = %room.room_id(), error = %e, "cannot send {what} yet; retrying");
-                if !backoff.wait(&mut shutdown).await {
+                if !backoff.wait(&shutdown).await {
                     return None;
                 }
             }

@@ -7,7 +7,9 @@
 //! access token, so it is written readable by its owner only.
 
 use super::MatrixConfig;
-use super::retry::{Backoff, is_transient, is_unknown_token};
+use super::retry::{is_transient, is_unknown_token};
+use crate::service::Shutdown;
+use crate::service::backoff::Backoff;
 use anyhow::{Context as _, anyhow, bail};
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::config::RequestConfig;
@@ -15,7 +17,6 @@ use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId, UserId};
 use matrix_sdk::{Client, SessionMeta, SessionTokens};
 use std::path::Path;
 use std::time::Duration;
-use tokio::sync::watch;
 
 const SESSION_FILE: &str = "session.json";
 
@@ -46,7 +47,7 @@ impl From<anyhow::Error> for Failure {
 pub(super) async fn connect(
     config: &MatrixConfig,
     dir: &Path,
-    shutdown: &mut watch::Receiver<bool>,
+    shutdown: &Shutdown,
 ) -> anyhow::Result<Option<Client>> {
     create_private_dir(dir)?;
     let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));

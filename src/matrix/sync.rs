@@ -20,8 +20,9 @@
 use super::MatrixConfig;
 use super::bot::Bot;
 use super::invite::Invites;
-use super::retry::{Backoff, is_unknown_token};
-use crate::serve::AdapterStatus;
+use super::retry::is_unknown_token;
+use crate::service::backoff::Backoff;
+use crate::service::{AdapterStatus, Platform, Shutdown};
 use anyhow::bail;
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::{TimelineEvent, TimelineEventKind};
@@ -40,7 +41,6 @@ use matrix_sdk::sync::SyncResponse;
 use matrix_sdk::{Client, Room};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
 
 /// How long a sync request waits on the server for something to happen.
 const LONG_POLL: Duration = Duration::from_secs(30);
@@ -80,7 +80,7 @@ impl Syncer {
         bot: Bot,
         config: &MatrixConfig,
         status: Arc<AdapterStatus>,
-        shutdown: watch::Receiver<bool>,
+        shutdown: Shutdown,
     ) -> Syncer {
         let invites = Invites::new(&client, &config.allow_invites_from, shutdown);
         Syncer {
@@ -93,10 +93,10 @@ impl Syncer {
         }
     }
 
-    pub(super) async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    pub(super) async fn run(mut self, shutdown: Shutdown) -> anyhow::Result<()> {
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
         if !self.bot.memory.first_sync_done().await {
-            let first = self.sync_once(&mut backoff, &mut shutdown).await?;
+            let first = self.sync_once(&mut backoff, &shutdown).await?;
             if first.is_none() {
                 return Ok(());
             }
@@ -107,7 +107,7 @@ impl Syncer {
         for room in self.client.invited_rooms() {
             self.invites.handle(room);
         }
-        while let Some(response) = self.sync_once(&mut backoff, &mut shutdown).await? {
+        while let Some(response) = self.sync_once(&mut backoff, &shutdown).await? {
             self.handle(response).await;
         }
         Ok(())
@@ -117,7 +117,7 @@ impl Syncer {
     async fn sync_once(
         &mut self,
         backoff: &mut Backoff,
-        shutdown: &mut watch::Receiver<bool>,
+        shutdown: &Shutdown,
     ) -> anyhow::Result<Option<SyncResponse>> {
         loop {
             let wait = if self.connected {
@@ -127,12 +127,12 @@ impl Syncer {
             };
             let result = tokio::select! {
                 result = self.client.sync_once(settings(wait)) => result,
-                _ = shutdown.wait_for(|stop| *stop) => return Ok(None),
+                () = shutdown.requested() => return Ok(None),
             };
             match result {
                 Ok(response) => {
                     self.connected = true;
-                    self.status.set("matrix", true);
+                    self.status.set(Platform::Matrix, true);
                     backoff.reset();
                     return Ok(Some(response));
                 }
@@ -141,7 +141,7 @@ impl Syncer {
                 }
                 Err(e) => {
                     self.connected = false;
-                    self.status.set("matrix", false);
+                    self.status.set(Platform::Matrix, false);
                     tracing::warn!(error = %e, "Matrix sync failed; retrying");
                     if !backoff.wait(shutdown).await {
                         return Ok(None);

@@ -103,6 +103,8 @@ struct Shared {
     token_refusals: AtomicU32,
     /// Each interaction's response message, by interaction token.
     originals: Mutex<HashMap<String, Value>>,
+    /// While true, messages posted to channels wait for an answer.
+    holding_posts: tokio::sync::watch::Sender<bool>,
 }
 
 pub struct Double {
@@ -137,6 +139,7 @@ impl Double {
             privileged: AtomicBool::new(true),
             token_refusals: AtomicU32::new(0),
             originals: Mutex::default(),
+            holding_posts: tokio::sync::watch::channel(false).0,
         });
         let app = axum::Router::new()
             .fallback(rest_route)
@@ -252,6 +255,17 @@ impl Double {
     /// Discord does for a reset or mistyped token.
     pub fn refuse_token(&self, times: u32) {
         self.state.token_refusals.store(times, Ordering::Relaxed);
+    }
+
+    /// Makes every message the bot posts to a channel wait for its answer
+    /// until [`Double::release_posts`], as a slow Discord would.
+    pub fn hold_posts(&self) {
+        self.state.holding_posts.send_replace(true);
+    }
+
+    /// Answers the held posts, and the next ones at once.
+    pub fn release_posts(&self) {
+        self.state.holding_posts.send_replace(false);
     }
 
     /// Sends op 9 INVALID_SESSION (not resumable): the bot must IDENTIFY anew.
@@ -572,6 +586,11 @@ async fn rest_route(
             }
         }
         ("POST", ["channels", channel, "messages"]) => {
+            let _ = state
+                .holding_posts
+                .subscribe()
+                .wait_for(|holding| !*holding)
+                .await;
             let id = state.ids.fetch_add(1, Ordering::Relaxed).to_string();
             let mut message = message_json(&id, bot_user(), "");
             message["channel_id"] = json!(channel);

@@ -13,7 +13,7 @@
 use super::synapse::{SERVER_NAME, Synapse};
 use kotae::core::Kotae;
 use kotae::matrix::MatrixConfig;
-use kotae::serve::{AdapterStatus, Context};
+use kotae::service::{AdapterStatus, Platform, Service, Shutdown, StopHandle};
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::EncryptionInfo;
 use matrix_sdk::ruma::api::client::room::create_room::v3::{Request as CreateRoom, RoomPreset};
@@ -28,7 +28,6 @@ use matrix_sdk::{Client, Room};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -323,10 +322,10 @@ pub struct Bot {
     pub kotae: Arc<Kotae>,
     /// The knowledge directory the bot reloads, if not the built-in facts.
     pub knowledge_dir: Option<PathBuf>,
-    /// The running adapter's context, for starting a watch on it.
-    ctx: Option<Context>,
+    /// The running adapter's service, for starting a watch on it.
+    service: Option<Service>,
     watch: Option<kotae::reload::Watch>,
-    running: Option<(watch::Sender<bool>, JoinHandle<anyhow::Result<()>>)>,
+    running: Option<(StopHandle, JoinHandle<anyhow::Result<()>>)>,
 }
 
 impl Bot {
@@ -336,14 +335,14 @@ impl Bot {
         config.password = Some(PASSWORD.into());
         // The tests ask quickly; the rate limit has its own test.
         config.rate_per_minute = 0;
-        let base = kotae::cli::load_base(None).expect("built-in fact base");
+        let base = kotae::service::load_base(None).expect("built-in fact base");
         Bot {
             config,
             state_dir,
             status: Arc::default(),
             kotae: Arc::new(Kotae::new(base)),
             knowledge_dir: None,
-            ctx: None,
+            service: None,
             watch: None,
             running: None,
         }
@@ -359,11 +358,16 @@ impl Bot {
     /// Watches the knowledge directory the way `kotae serve` does, until
     /// the bot is dropped or [`Bot::stop_watching`].
     pub fn watch_knowledge(&mut self) {
-        let ctx = self.ctx.as_ref().expect("the bot is running");
-        self.watch = ctx
+        let service = self.service.as_ref().expect("the bot is running");
+        self.watch = service
             .watch_knowledge()
             .expect("watch the knowledge directory");
         assert!(self.watch.is_some(), "the bot has a knowledge directory");
+    }
+
+    /// The running adapter's service (to reload, or to publish reports).
+    pub fn service(&self) -> &Service {
+        self.service.as_ref().expect("the bot is running")
     }
 
     pub fn stop_watching(&mut self) {
@@ -375,13 +379,13 @@ impl Bot {
     }
 
     pub fn start(&mut self) {
-        let (stop, shutdown) = watch::channel(false);
-        let ctx = Context::new(self.kotae.clone(), self.state_dir.clone(), shutdown)
+        let (stop, shutdown) = Shutdown::new();
+        let service = Service::open(self.kotae.clone(), &self.state_dir, shutdown)
             .expect("records open")
             .with_status(self.status.clone())
             .with_knowledge_dir(self.knowledge_dir.clone());
-        self.ctx = Some(ctx.clone());
-        let task = tokio::spawn(kotae::matrix::run(self.config.clone(), ctx));
+        self.service = Some(service.clone());
+        let task = tokio::spawn(kotae::matrix::run(self.config.clone(), service));
         self.running = Some((stop, task));
     }
 
@@ -389,7 +393,7 @@ impl Bot {
     /// cleanly.
     pub async fn stop(&mut self) {
         let (stop, task) = self.running.take().expect("the bot is running");
-        stop.send(true).unwrap();
+        stop.stop();
         tokio::time::timeout(PATIENCE, task)
             .await
             .expect("the bot stops when told")
@@ -407,11 +411,7 @@ impl Bot {
     }
 
     pub fn connected(&self) -> Option<bool> {
-        self.status
-            .snapshot()
-            .into_iter()
-            .find(|(name, _)| *name == "matrix")
-            .map(|(_, connected)| connected)
+        self.status.get(Platform::Matrix)
     }
 
     /// The device id in the saved session.

@@ -88,6 +88,26 @@ impl Synapse {
         }
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open and requests
+    /// wait, as behind a homeserver that hangs.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("the server is running");
+        let sent = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill {signal} failed");
+    }
+
     /// Stops and starts the server on the same port and database.
     pub fn restart(&mut self) {
         self.stop();

@@ -16,7 +16,7 @@ use crate::discord::render;
 )]
 pub async fn about(ctx: Ctx<'_>) -> Result<(), Error> {
     let lang = locale_lang(ctx);
-    let snapshot = ctx.data().kotae.snapshot();
+    let snapshot = ctx.data().service.kotae.snapshot();
     let about = render::About {
         facts: snapshot.base.facts().len(),
         sources: snapshot.base.sources().len(),

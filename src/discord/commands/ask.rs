@@ -11,8 +11,8 @@
 use super::{Ctx, Error, locale_lang, say, send_pages_keeping_first};
 use crate::core::{Lang, LangChoice, Outcome};
 use crate::discord::{autocomplete, render};
+use crate::service::{Platform, Question, SentMessage};
 use poise::serenity_prelude as serenity;
-use std::time::Instant;
 
 /// A language to answer in, whatever the question is written in.
 #[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
@@ -69,35 +69,33 @@ pub async fn ask(
     lang: Option<LangOption>,
 ) -> Result<(), Error> {
     let choice = lang_choice(lang.map(Lang::from), ctx.locale());
-    let started = Instant::now();
-    let reply = match ctx.data().kotae.ask(&question, choice) {
+    let asker = ctx.author().id.to_string();
+    let asked = Question {
+        platform: Platform::Discord,
+        asker: Some(&asker),
+        text: &question,
+        lang: choice,
+    };
+    let service = &ctx.data().service;
+    let reply = match service.ask(asked).await {
         Ok(reply) => reply,
         Err(e) => return say(ctx, e.message(choice.resolve(&question))).await,
     };
-    crate::serve::record_question("discord", &reply, started.elapsed());
-    // Declines go to the moderators' queue (`kotae unanswered`).
-    let asker = ctx.author().id.to_string();
-    if let Err(e) = ctx
-        .data()
-        .records
-        .unanswered
-        .record("discord", Some(&asker), &reply)
-    {
-        tracing::warn!("cannot record an unanswered question: {e}");
-    }
     let ephemeral = matches!(reply.outcome, Outcome::Decline { .. });
     let first = send_pages_keeping_first(ctx, render::reply(&reply), ephemeral).await?;
     if let (Outcome::Answer(answer), Some(first)) = (&reply.outcome, first) {
         // The interaction response's id is not in the callback's reply:
         // it takes a GET of @original, after the member has the answer.
         match first.message().await {
-            Ok(message) => crate::discord::moderation::remember_answer(
-                &ctx.data().records,
-                message.channel_id,
-                message.id,
-                answer,
-                reply.lang,
-            ),
+            Ok(message) => {
+                let (channel, id) = (message.channel_id.to_string(), message.id.to_string());
+                let sent = SentMessage {
+                    platform: Platform::Discord,
+                    room: &channel,
+                    message: &id,
+                };
+                service.remember_answer(sent, answer, reply.lang);
+            }
             Err(e) => {
                 tracing::warn!("cannot learn the id of an answer; it cannot be corrected: {e}")
             }
@@ -117,7 +115,7 @@ pub fn lang_choice(explicit: Option<Lang>, locale: Option<&str>) -> LangChoice {
 }
 
 async fn complete_question(ctx: Ctx<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let snapshot = ctx.data().kotae.snapshot();
+    let snapshot = ctx.data().service.kotae.snapshot();
     let choices = autocomplete::questions(&snapshot.base, locale_lang(ctx), partial);
     super::choices(choices)
 }

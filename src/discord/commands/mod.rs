@@ -16,26 +16,28 @@ mod unanswered;
 
 use super::DiscordConfig;
 use super::autocomplete;
-use super::ratelimit::Limiter;
 use super::render::{self, Page};
-use crate::core::{Kotae, Lang, messages};
-use crate::serve::Context as ServeContext;
+use crate::core::{Lang, messages};
+use crate::service::moderation::log_refused;
+use crate::service::ratelimit::RateLimiter;
+use crate::service::{Platform, Service};
 use poise::serenity_prelude as serenity;
-use std::sync::Arc;
 
 /// What every command and event sees.
 pub struct Data {
-    pub kotae: Arc<Kotae>,
-    pub limiter: Limiter,
+    /// Asking, records and reloads.
+    pub service: Service,
+    /// Questions per member, by user id.
+    pub limiter: RateLimiter<u64>,
+    /// Whether plain messages are read (`message_content`).
     pub message_content: bool,
-    pub records: Arc<crate::records::Records>,
-    /// For the moderators' commands, which reload and read the state directory.
-    pub serve: ServeContext,
     /// Members with this role are moderators (besides those with Manage Guild).
     pub moderator_role: Option<serenity::RoleId>,
 }
 
+/// What a command or event handler may fail with.
 pub type Error = anyhow::Error;
+/// A command's context.
 pub type Ctx<'a> = poise::Context<'a, Data, Error>;
 
 /// The commands, in the order Discord lists them.
@@ -69,15 +71,14 @@ fn configured(config: &DiscordConfig) -> Vec<poise::Command<Data, Error>> {
     }
     commands
 }
+
 /// The poise framework: commands, the rate limit, the message handler, and
 /// registration (in one guild or globally) once the bot is logged in.
-pub fn framework(config: &DiscordConfig, ctx: ServeContext) -> poise::Framework<Data, Error> {
+pub fn framework(config: &DiscordConfig, service: Service) -> poise::Framework<Data, Error> {
     let data = Data {
-        kotae: ctx.kotae.clone(),
-        limiter: Limiter::new(config.rate_per_minute, config.rate_burst),
+        service,
+        limiter: RateLimiter::new(Platform::Discord, config.rate_per_minute, config.rate_burst),
         message_content: config.message_content,
-        records: ctx.records.clone(),
-        serve: ctx,
         moderator_role: config.moderator_role.map(serenity::RoleId::new),
     };
     let guild = config.guild_id.map(serenity::GuildId::new);
@@ -132,10 +133,9 @@ async fn rate_limit(ctx: Ctx<'_>) -> Result<bool, Error> {
     {
         return Ok(true);
     }
-    if ctx.data().limiter.allow(ctx.author().id.get()) {
+    if ctx.data().limiter.allow(&ctx.author().id.get()) {
         return Ok(true);
     }
-    crate::serve::record_rate_limited("discord");
     say(ctx, messages::get(locale_lang(ctx)).slow_down).await?;
     Ok(false)
 }
@@ -150,7 +150,7 @@ async fn moderator_only(ctx: Ctx<'_>) -> Result<bool, Error> {
         return Ok(true);
     }
     let user = ctx.author().id.to_string();
-    crate::serve::moderation::log_refused("discord", &user, &ctx.command().name);
+    log_refused(Platform::Discord, &user, &ctx.command().name);
     say(ctx, messages::get(locale_lang(ctx)).not_moderator).await?;
     Ok(false)
 }

@@ -23,8 +23,6 @@ pub async fn reload(ctx: Ctx<'_>) -> Result<(), Error> {
     // Loading and indexing a large base takes seconds, past the three
     // Discord allows before the first response.
     ctx.defer_ephemeral().await?;
-    let serve = ctx.data().serve.clone();
-    let text =
-        tokio::task::spawn_blocking(move || crate::serve::moderation::reload_text(&serve)).await?;
+    let text = ctx.data().service.reload_text().await;
     send_report(ctx, &text).await
 }

@@ -29,7 +29,7 @@ pub async fn sources(
     fact: String,
 ) -> Result<(), Error> {
     let lang = locale_lang(ctx);
-    let snapshot = ctx.data().kotae.snapshot();
+    let snapshot = ctx.data().service.kotae.snapshot();
     let Some(fact) = snapshot.base.fact(fact.trim()) else {
         return say(ctx, messages::get(lang).unknown_fact).await;
     };
@@ -38,7 +38,7 @@ pub async fn sources(
 }
 
 async fn complete_fact(ctx: Ctx<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let snapshot = ctx.data().kotae.snapshot();
+    let snapshot = ctx.data().service.kotae.snapshot();
     let choices = autocomplete::facts(&snapshot.base, locale_lang(ctx), partial);
     super::choices(choices)
 }

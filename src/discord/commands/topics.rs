@@ -16,6 +16,6 @@ use crate::discord::render;
 )]
 pub async fn topics(ctx: Ctx<'_>) -> Result<(), Error> {
     let lang = locale_lang(ctx);
-    let topics = ctx.data().kotae.snapshot().topics(lang);
+    let topics = ctx.data().service.kotae.snapshot().topics(lang);
     send_pages(ctx, render::topics(lang, &topics), true).await
 }

@@ -15,11 +15,8 @@ use super::{Ctx, Error, moderator_only, send_report};
     description_localized("zh-TW", "無法回答的問題列表(按次數排序,管理員)")
 )]
 pub async fn unanswered(ctx: Ctx<'_>) -> Result<(), Error> {
-    // The records grow with every decline; reading them is file work.
+    // The records grow with every decline: reading them may take a while.
     ctx.defer_ephemeral().await?;
-    let serve = ctx.data().serve.clone();
-    let text =
-        tokio::task::spawn_blocking(move || crate::serve::moderation::unanswered_text(&serve))
-            .await?;
+    let text = ctx.data().service.unanswered_text().await;
     send_report(ctx, &text).await
 }

@@ -6,11 +6,21 @@
 //! one by that name. Secrets (tokens, passwords) come only from the
 //! environment or from a file named by `*_FILE` (the Docker-secrets
 //! convention), never from the config file, and print as `***`.
+//!
+//! The adapters' sections live beside this file ([`matrix`], [`discord`]),
+//! so the configuration depends on no adapter.
+
+#[cfg(feature = "discord")]
+pub mod discord;
+#[cfg(feature = "matrix")]
+pub mod matrix;
+
+mod env;
+mod valid;
 
 use figment::Figment;
-use figment::providers::{Format, Serialized, Toml};
+use figment::providers::Serialized;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -40,6 +50,7 @@ impl Serialize for Secret {
 }
 
 impl Secret {
+    /// The secret itself, for the one place that sends it.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -57,6 +68,7 @@ impl From<&str> for Secret {
     }
 }
 
+/// Every setting of `kotae serve`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -77,25 +89,28 @@ pub struct Config {
     #[serde(default)]
     pub embeddings: EmbeddingsConfig,
     #[cfg(feature = "matrix")]
-    pub matrix: Option<crate::matrix::MatrixConfig>,
+    pub matrix: Option<matrix::MatrixConfig>,
     #[cfg(feature = "discord")]
-    pub discord: Option<crate::discord::DiscordConfig>,
+    pub discord: Option<discord::DiscordConfig>,
 }
 
 fn default_state_dir() -> PathBuf {
     PathBuf::from("state")
 }
 
+/// How many days back a reload corrects sent answers, unless configured.
 pub const DEFAULT_CORRECTION_WINDOW_DAYS: u64 = 7;
 
 fn default_correction_window_days() -> u64 {
     DEFAULT_CORRECTION_WINDOW_DAYS
 }
 
+/// `n` days as a duration.
 pub fn days(n: u64) -> std::time::Duration {
     std::time::Duration::from_secs(n.saturating_mul(24 * 60 * 60))
 }
 
+/// The `[log]` section.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
@@ -106,6 +121,7 @@ pub struct LogConfig {
     pub level: Option<String>,
 }
 
+/// The `[http]` section.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConfig {
@@ -147,36 +163,58 @@ impl Config {
         Config::from_sources(path, std::env::vars())
     }
 
-    /// Reads a config from a file and the given environment; the testable core of [`Config::load`].
+    /// Reads a config from a file and the given environment; the testable
+    /// core of [`Config::load`]. The file is parsed once; the result is
+    /// checked as a whole ([`valid`]), so `config check` and `serve` refuse
+    /// the same mistakes, each named with its setting.
     pub fn from_sources(
         path: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> anyhow::Result<Config> {
         let mut figment = Figment::new();
         if let Some(path) = path {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
-            let file: toml::Table = toml::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("config {}: {}", path.display(), e.message()))?;
-            for key in SECRETS {
-                let (section, name) = key.split_once('.').expect("secret keys are section.key");
-                if file.get(section).and_then(|s| s.get(name)).is_some() {
-                    anyhow::bail!(
-                        "config {}: `{key}` is a secret; set it with KOTAE_{} or KOTAE_{}_FILE, not in the file",
-                        path.display(),
-                        env_name(key),
-                        env_name(key)
-                    );
-                }
-            }
-            figment = figment.merge(Toml::string(&text));
+            figment = figment.merge(Serialized::defaults(read_file(path)?));
         }
-        figment = figment.merge(Serialized::defaults(env_tree(env)?));
+        figment = figment.merge(Serialized::defaults(env::tree(env)?));
         let config: Config = figment
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {}", describe(e)))?;
+        valid::check(&config).map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         Ok(config)
     }
+}
+
+/// The config file as a table: a syntax error names its line and column,
+/// and a secret in the file is refused.
+fn read_file(path: &Path) -> anyhow::Result<toml::Table> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
+    let file: toml::Table = toml::from_str(&text).map_err(|e| {
+        let at = e.span().map_or(String::new(), |span| {
+            let (line, column) = line_column(&text, span.start);
+            format!(":{line}:{column}")
+        });
+        anyhow::anyhow!("config {}{at}: {}", path.display(), e.message())
+    })?;
+    for key in SECRETS {
+        let (section, name) = key.split_once('.').expect("secret keys are section.key");
+        if file.get(section).and_then(|s| s.get(name)).is_some() {
+            let var = env::name(key);
+            anyhow::bail!(
+                "config {}: `{key}` is a secret; set it with KOTAE_{var} or KOTAE_{var}_FILE, not in the file",
+                path.display(),
+            );
+        }
+    }
+    Ok(file)
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 /// Figment's messages name its own internals ("for key default.discord in
@@ -194,7 +232,7 @@ fn describe(errors: figment::Error) -> String {
                         format!("{key}.{field}")
                     };
                     if SECRETS.contains(&full.as_str()) {
-                        let var = env_name(&full);
+                        let var = env::name(&full);
                         format!("`{full}` is required: set KOTAE_{var} or KOTAE_{var}_FILE")
                     } else {
                         format!("`{full}` is required")
@@ -206,75 +244,4 @@ fn describe(errors: figment::Error) -> String {
         })
         .collect();
     lines.join("; ")
-}
-
-fn env_name(key: &str) -> String {
-    key.replace('.', "_").to_ascii_uppercase()
-}
-
-/// Turns `KOTAE_*` variables into a nested table, reading `*_FILE` secrets.
-fn env_tree(
-    env: impl IntoIterator<Item = (String, String)>,
-) -> anyhow::Result<BTreeMap<String, toml::Value>> {
-    let mut root: BTreeMap<String, toml::Value> = BTreeMap::new();
-    for (name, value) in env {
-        let Some(rest) = name.strip_prefix("KOTAE_") else {
-            continue;
-        };
-        let mut key = rest.to_ascii_lowercase();
-        if key == "config" {
-            continue;
-        }
-        let mut value = value;
-        if let Some(base) = key.strip_suffix("_file") {
-            value = std::fs::read_to_string(&value)
-                .map_err(|e| anyhow::anyhow!("{name}: cannot read {value}: {e}"))?
-                .trim_end()
-                .to_string();
-            key = base.to_string();
-        }
-        let (section, field) = match key.split_once('_') {
-            Some((s, f)) if SECTIONS.contains(&s) => (Some(s.to_string()), f.to_string()),
-            // Other tools share the prefix (KOTAE_SYNAPSE_VENV in the tests):
-            // a variable that names no setting is not ours.
-            _ if !TOP_LEVEL.contains(&key.as_str()) => continue,
-            _ => (None, key),
-        };
-        let full_key = section
-            .as_ref()
-            .map_or(field.clone(), |s| format!("{s}.{field}"));
-        let value = if SECRETS.contains(&full_key.as_str()) {
-            toml::Value::String(value)
-        } else {
-            typed(&value)
-        };
-        match section {
-            None => {
-                root.insert(field, value);
-            }
-            Some(s) => {
-                let table = root
-                    .entry(s)
-                    .or_insert_with(|| toml::Value::Table(Default::default()));
-                if let toml::Value::Table(t) = table {
-                    t.insert(field, value);
-                }
-            }
-        }
-    }
-    Ok(root)
-}
-
-/// Environment values are text; booleans, whole numbers and `[a, b]` lists
-/// are read as TOML values so they fit typed settings, the rest stays text.
-fn typed(value: &str) -> toml::Value {
-    let v = value.trim();
-    let number = !v.is_empty() && v.len() <= 19 && v.bytes().all(|b| b.is_ascii_digit());
-    if (number || v == "true" || v == "false" || v.starts_with('['))
-        && let Ok(t) = toml::from_str::<toml::Table>(&format!("v = {v}"))
-        && let Some(parsed) = t.get("v")
-    {
-        return parsed.clone();
-    }
-    toml::Value::String(value.to_string())
 }

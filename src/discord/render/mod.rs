@@ -1,31 +1,31 @@
 //! Replies as Discord embeds, within Discord's limits.
 //!
-//! Pure functions with no I/O, so the limits are unit-tested here: a title
-//! holds 256 characters, a description 4096, a field 1024 (its name 256), a
-//! footer 2048; one message carries at most ten embeds and 6000 characters
-//! across them, and plain content 2000. Every renderer lists its parts
-//! (title, text, fields, footer) and [`pack`]s them: long text is split at
-//! paragraph, sentence or word boundaries into several embeds and, past
-//! 6000 characters, several messages ("pages"). Nothing is ever too long to
-//! send.
+//! Pure functions with no I/O, so the limits are unit-tested here. Every
+//! renderer lists its parts (title, text, fields, footer) and packs them
+//! ([`embed`] knows the limits and the packing): long text is split at
+//! paragraph, sentence or word boundaries (`crate::service::cut`, shared
+//! with Matrix) into several embeds and, past 6000 characters, several
+//! messages ("pages"). Nothing is ever too long to send.
+
+mod embed;
+
+pub use crate::service::cut::truncate;
+pub use embed::{
+    CONTENT_MAX, DESCRIPTION_MAX, EMBEDS_PER_MESSAGE, Embed, FIELD_NAME_MAX, FIELD_VALUE_MAX,
+    FIELDS_MAX, FOOTER_MAX, Field, MESSAGE_TOTAL_MAX, Page, TITLE_MAX,
+};
 
 use crate::core::knowledge::{Fact, PartialDate, Source, Status};
 use crate::core::reply::{Answer, Outcome, Reply, Suggestion, source_label};
 use crate::core::{Correction, Lang, messages};
+use crate::service::cut::{count, is_web_link, lines_into, split};
+use embed::{Part, pack};
 use poise::serenity_prelude as serenity;
 
-pub const TITLE_MAX: usize = 256;
-pub const DESCRIPTION_MAX: usize = 4096;
-pub const FIELD_NAME_MAX: usize = 256;
-pub const FIELD_VALUE_MAX: usize = 1024;
-pub const FIELDS_MAX: usize = 25;
-pub const FOOTER_MAX: usize = 2048;
-pub const MESSAGE_TOTAL_MAX: usize = 6000;
-pub const EMBEDS_PER_MESSAGE: usize = 10;
-pub const CONTENT_MAX: usize = 2000;
 /// Where an answer is cut: curated answers are far shorter, and a slip in
 /// the fact base must not flood a channel with pages.
 pub const ANSWER_MAX: usize = 12_000;
+/// The core offers three suggestions; a decline never shows more.
 const MAX_SUGGESTIONS: usize = 3;
 
 const GREEN: u32 = 0x2e7d32;
@@ -33,131 +33,6 @@ const BLUE: u32 = 0x1565c0;
 const ORANGE: u32 = 0xef6c00;
 const GREY: u32 = 0x757575;
 const BLURPLE: u32 = 0x5865f2;
-
-/// One embed, as plain data so tests can measure it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Embed {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub fields: Vec<Field>,
-    pub footer: Option<String>,
-    pub colour: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
-    pub name: String,
-    pub value: String,
-}
-
-/// The embeds of one message.
-pub type Page = Vec<Embed>;
-
-impl Embed {
-    /// The characters that count toward a message's 6000.
-    pub fn chars(&self) -> usize {
-        let opt = |s: &Option<String>| s.as_deref().map_or(0, count);
-        let fields: usize = self
-            .fields
-            .iter()
-            .map(|f| count(&f.name) + count(&f.value))
-            .sum();
-        opt(&self.title) + opt(&self.description) + opt(&self.footer) + fields
-    }
-
-    pub fn to_serenity(&self) -> serenity::CreateEmbed {
-        let mut e = serenity::CreateEmbed::new().colour(self.colour);
-        if let Some(title) = &self.title {
-            e = e.title(title);
-        }
-        if let Some(text) = &self.description {
-            e = e.description(text);
-        }
-        for f in &self.fields {
-            e = e.field(&f.name, &f.value, false);
-        }
-        if let Some(footer) = &self.footer {
-            e = e.footer(serenity::CreateEmbedFooter::new(footer));
-        }
-        e
-    }
-
-    fn is_empty(&self) -> bool {
-        self.title.is_none()
-            && self.description.is_none()
-            && self.fields.is_empty()
-            && self.footer.is_none()
-    }
-
-    /// Whether the part's slot is free, keeping title, text, fields, footer in order.
-    fn has_room(&self, part: &Part) -> bool {
-        match part {
-            Part::Title(_) => self.is_empty(),
-            Part::Text(_) => {
-                self.description.is_none() && self.fields.is_empty() && self.footer.is_none()
-            }
-            Part::Field(_) => self.fields.len() < FIELDS_MAX && self.footer.is_none(),
-            Part::Footer(_) => self.footer.is_none(),
-        }
-    }
-
-    fn add(&mut self, part: Part) {
-        match part {
-            Part::Title(t) => self.title = Some(t),
-            Part::Text(t) => self.description = Some(t),
-            Part::Field(f) => self.fields.push(f),
-            Part::Footer(t) => self.footer = Some(t),
-        }
-    }
-}
-
-/// A piece of an embed, each already within its own limit.
-enum Part {
-    Title(String),
-    Text(String),
-    Field(Field),
-    Footer(String),
-}
-
-impl Part {
-    fn chars(&self) -> usize {
-        match self {
-            Part::Title(t) | Part::Text(t) | Part::Footer(t) => count(t),
-            Part::Field(f) => count(&f.name) + count(&f.value),
-        }
-    }
-}
-
-/// Lays parts out into embeds and pages; a part that does not fit opens a
-/// new embed, and one that would overflow the message opens a new page.
-fn pack(parts: impl IntoIterator<Item = Part>, colour: u32) -> Vec<Page> {
-    let fresh = || Embed {
-        colour,
-        ..Embed::default()
-    };
-    let (mut pages, mut page, mut embed) = (Vec::new(), Page::new(), fresh());
-    for part in parts {
-        let used: usize = page.iter().map(Embed::chars).sum();
-        if !embed.has_room(&part) || used + embed.chars() + part.chars() > MESSAGE_TOTAL_MAX {
-            let full = std::mem::replace(&mut embed, fresh());
-            if !full.is_empty() {
-                page.push(full);
-            }
-            let used: usize = page.iter().map(Embed::chars).sum();
-            if page.len() == EMBEDS_PER_MESSAGE || used + part.chars() > MESSAGE_TOTAL_MAX {
-                pages.push(std::mem::take(&mut page));
-            }
-        }
-        embed.add(part);
-    }
-    if !embed.is_empty() {
-        page.push(embed);
-    }
-    if !page.is_empty() {
-        pages.push(page);
-    }
-    pages
-}
 
 /// Any reply from the core.
 pub fn reply(reply: &Reply) -> Vec<Page> {
@@ -384,14 +259,11 @@ fn source_line(n: usize, source: &Source) -> String {
 /// Only web links, with the characters that would end a markdown link escaped.
 fn link_target(url: &str) -> Option<String> {
     let url = url.trim();
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return None;
-    }
-    Some(
+    is_web_link(url).then(|| {
         url.replace(' ', "%20")
             .replace('(', "%28")
-            .replace(')', "%29"),
-    )
+            .replace(')', "%29")
+    })
 }
 
 fn link_text(label: &str) -> String {
@@ -399,95 +271,6 @@ fn link_text(label: &str) -> String {
         .replace('\\', "\\\\")
         .replace('[', "\\[")
         .replace(']', "\\]")
-}
-
-/// Joins lines into blocks of at most `max` characters, never splitting a
-/// line unless it alone is too long.
-fn lines_into(lines: &[String], max: usize) -> Vec<String> {
-    let mut blocks: Vec<String> = Vec::new();
-    let mut block = String::new();
-    for line in lines.iter().flat_map(|l| split(l, max)) {
-        if !block.is_empty() && count(&block) + 1 + count(&line) > max {
-            blocks.push(std::mem::take(&mut block));
-        }
-        if !block.is_empty() {
-            block.push('\n');
-        }
-        block.push_str(&line);
-    }
-    if !block.is_empty() {
-        blocks.push(block);
-    }
-    blocks
-}
-
-/// Splits text into pieces of at most `max` characters (see [`cut_point`]).
-pub fn split(text: &str, max: usize) -> Vec<String> {
-    let mut pieces = Vec::new();
-    let mut rest = text.trim();
-    while count(rest) > max {
-        let cut = cut_point(rest, max);
-        pieces.push(rest[..cut].trim_end().to_string());
-        rest = rest[cut..].trim_start();
-    }
-    if !rest.is_empty() {
-        pieces.push(rest.to_string());
-    }
-    pieces
-}
-
-/// At most `max` characters, ending in "…" when cut.
-pub fn truncate(text: &str, max: usize) -> String {
-    if count(text) <= max {
-        return text.to_string();
-    }
-    let cut = cut_point(text, max.saturating_sub(1));
-    format!("{}…", text[..cut].trim_end())
-}
-
-/// Where to cut text to keep at most `max` characters: after the last
-/// paragraph, line, sentence or word break in the final quarter, or, in
-/// text with none there (long Han text without punctuation), at `max`.
-fn cut_point(text: &str, max: usize) -> usize {
-    let limit = byte_offset(text, max);
-    let floor = byte_offset(text, max * 3 / 4);
-    let tail = &text[floor..limit];
-    let after = |i: usize, c: char| i + c.len_utf8();
-    let found = tail
-        .rfind("\n\n")
-        .map(|i| i + 2)
-        .or_else(|| tail.rfind('\n').map(|i| i + 1))
-        .or_else(|| {
-            tail.char_indices()
-                .rev()
-                .find(|&(i, c)| {
-                    matches!(c, '。' | '！' | '？')
-                        || (matches!(c, '.' | '!' | '?')
-                            && tail[after(i, c)..].starts_with(char::is_whitespace))
-                })
-                .map(|(i, c)| after(i, c))
-        })
-        .or_else(|| {
-            tail.char_indices()
-                .rev()
-                .find(|(_, c)| c.is_whitespace())
-                .map(|(i, c)| after(i, c))
-        });
-    match found {
-        Some(i) if floor + i > 0 => floor + i,
-        _ => limit,
-    }
-}
-
-/// The byte offset of the `chars`-th character (or the end).
-fn byte_offset(text: &str, chars: usize) -> usize {
-    text.char_indices()
-        .nth(chars)
-        .map_or(text.len(), |(i, _)| i)
-}
-
-fn count(s: &str) -> usize {
-    s.chars().count()
 }
 
 fn status_colour(status: Status) -> u32 {
