@@ -7,6 +7,7 @@
 //! the current fact base behind an atomic pointer so a reload never
 //! disturbs a question in flight.
 
+pub mod input;
 pub mod knowledge;
 pub mod lang;
 pub mod lint;
