@@ -311,7 +311,7 @@ fn a_second_source_with_the_same_id_is_an_error_naming_the_first() {
     ));
     assert_eq!(
         errors,
-        [r#"sources.toml:10:6: duplicate source id "press" (also at sources.toml:2)"#]
+        [r#"sources.toml:11:6: duplicate source id "press" (also at sources.toml:2)"#]
     );
 }
 
@@ -352,7 +352,7 @@ fn one_alias_name_in_two_groups_is_an_error() {
     assert_eq!(
         errors,
         [
-            "aliases.toml:5:21: alias name \"VLADIVOSTOK\" is also in the group at aliases.toml:1; a name belongs to one group"
+            "aliases.toml:5:20: alias name \"VLADIVOSTOK\" is also in the group at aliases.toml:1; a name belongs to one group"
         ]
     );
 }
