@@ -31,6 +31,7 @@ RUN mkdir -p src benches tests \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \
  && echo 'fn main() {}' > benches/matcher.rs \
+ && echo 'fn main() {}' > benches/records.rs \
  && echo 'fn main() {}' > tests/discord_asking.rs \
  && echo 'fn main() {}' > tests/discord_connection.rs \
  && echo 'fn main() {}' > tests/discord_moderation.rs \

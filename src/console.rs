@@ -3,12 +3,12 @@
 //! it). It needs no token and no network, which makes it the first thing a
 //! newcomer runs.
 
-use crate::core::{FactBase, Kotae, Lang, LangChoice, messages};
+use crate::core::{FactBase, Kotae, Lang, LangChoice, input, messages};
 use crate::service::follower::{Follower, ReloadTarget};
 use crate::service::moderation::PendingCorrection;
 use crate::service::{Platform, Question, Service, Shutdown};
 use anyhow::Result;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -57,14 +57,22 @@ pub fn run(options: Options) -> Result<ExitCode> {
             "/topics, /sources FACT_ID, /lang ja|zh|en|auto, /quit\n"
         )?;
     }
-    let mut lines = std::io::stdin().lock().lines();
+    // One bad line (not UTF-8, absurdly long) is reported and skipped; the
+    // conversation goes on.
+    let mut lines = input::lines(std::io::stdin().lock());
     loop {
         if interactive {
             write!(out, "> ")?;
             out.flush()?;
         }
-        let Some(line) = lines.next().transpose()? else {
-            break;
+        let line = match lines.next() {
+            None => break,
+            Some(Ok(line)) => line,
+            Some(Err(e @ input::LineError::Io { .. })) => return Err(e.into()),
+            Some(Err(e)) => {
+                eprintln!("kotae: {e}; skipped");
+                continue;
+            }
         };
         match session.handle(line.trim()) {
             Turn::Quit => break,

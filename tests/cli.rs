@@ -89,10 +89,54 @@ fn ask_reads_one_question_per_line_from_stdin() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 3, "blank lines are skipped");
+    assert_eq!(lines.len(), 4, "one object per input line");
     assert_eq!(lines[0]["fact"], "locations");
-    assert_eq!(lines[1]["lang"], "ja");
-    assert_eq!(lines[2]["fact"], Value::Null);
+    assert_eq!(lines[1]["error"], "the question is empty");
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[2]["lang"], "ja");
+    assert_eq!(lines[3]["fact"], Value::Null);
+}
+
+fn kotae_with_stdin_bytes(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kotae"))
+        .args(args)
+        .env_remove("KOTAE_KNOWLEDGE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kotae runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_line_that_is_not_utf8_gets_an_error_and_the_next_line_is_answered() {
+    let input = b"Who announced the closure?\n\xff bad\n\xed\xa0\x80 lone surrogate\nWhere were the Japan Centers?\n";
+    let out = kotae_with_stdin_bytes(&["ask", "--json"], input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines[0]["fact"].is_string());
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(
+        lines[1]["error"],
+        "line 2 is not valid UTF-8 (byte 0xff at byte 1 of the line)"
+    );
+    assert_eq!(lines[2]["line"], 3);
+    assert_eq!(lines[3]["fact"], "locations");
+    // In text mode the error goes to standard error, the answers go on.
+    let out = kotae_with_stdin_bytes(&["ask"], input);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("line 2 is not valid UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("Moscow"), "{}", stdout(&out));
 }
 
 #[test]
@@ -202,4 +246,235 @@ fn eval_exit_code_follows_the_thresholds() {
     assert!(stdout(&out).contains("expected funding, got locations"));
     let out = kotae(&["eval", path, "--min-accuracy", "0.5"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn eval_counts_cases_it_cannot_ask_as_misses() {
+    let set = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        set.path(),
+        "[[case]]\nq = \"Where were the Japan Centers located?\"\nlang = \"en\"\nexpect = [\"locations\"]\n\
+         [[case]]\nq = \"\"\nlang = \"en\"\nexpect = [\"locations\"]\n\
+         [[case]]\nq = \"   \"\nlang = \"en\"\nexpect = [\"funding\"]\n",
+    )
+    .unwrap();
+    let out = kotae(&["eval", set.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("top-1 accuracy (en): 1/3 = 0.333"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("reply language: 1/3"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("not asked: the question is empty"));
+}
+
+/// `kotae check DIR`, killed (and failed) if it takes more than 20 s.
+fn check(dir: &std::path::Path, env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kotae"))
+        .arg("check")
+        .arg(dir)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("kotae check hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn check_refuses_a_fifo_and_a_link_to_dev_zero_without_hanging() {
+    let dir = knowledge_copy();
+    let fifo = dir.path().join("facts/pipe.toml");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("facts/zero.toml")).unwrap();
+    let out = check(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("facts/pipe.toml:1:1: error: not a regular file (a fifo)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("facts/zero.toml:1:1: error: not a regular file (a device)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_refuses_files_over_the_configured_size_and_names_the_setting() {
+    let dir = knowledge_copy();
+    let out = check(dir.path(), &[("KOTAE_KNOWLEDGE_MAX_FILE_BYTES", "20000")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains(
+            "facts/centers.toml:1:1: error: the file is 26934 bytes, over the limit of 20000 bytes per file (KOTAE_KNOWLEDGE_MAX_FILE_BYTES)"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let out = check(dir.path(), &[("KOTAE_KNOWLEDGE_MAX_BASE_BYTES", "50KiB")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("KOTAE_KNOWLEDGE_MAX_BASE_BYTES"),
+        "{}",
+        stdout(&out)
+    );
+    let out = check(dir.path(), &[("KOTAE_KNOWLEDGE_MAX_FILE_BYTES", "lots")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("KOTAE_KNOWLEDGE_MAX_FILE_BYTES = \"lots\" is not a size"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// `kotae check DIR` with its address space limited to 512 MiB.
+fn check_in_512_mb(dir: &std::path::Path) -> Output {
+    Command::new("prlimit")
+        .arg("--as=536870912")
+        .arg(env!("CARGO_BIN_EXE_kotae"))
+        .arg("check")
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_of_a_50_mb_invalid_file_exits_1_within_512_mb_of_address_space() {
+    let dir = knowledge_copy();
+    let line = "id = = =\n";
+    let huge = line.repeat(50_000_000 / line.len());
+    std::fs::write(dir.path().join("facts/huge.toml"), &huge).unwrap();
+    let out = check_in_512_mb(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "facts/huge.toml:1:1: error: from here to the next [[...]] table is {} bytes",
+            huge.len()
+        )),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    // The same nonsense cut into tables is parsed table by table, and
+    // reading stops after a bounded number of broken ones.
+    let table = "[[fact]]\nid = = =\n";
+    std::fs::write(
+        dir.path().join("facts/huge.toml"),
+        table.repeat(50_000_000 / table.len()),
+    )
+    .unwrap();
+    let out = check_in_512_mb(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("facts/huge.toml:2:6: error:"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn check_names_a_missing_facts_directory_once_and_odd_file_names_on_one_line() {
+    let dir = knowledge_copy();
+    std::fs::rename(dir.path().join("facts"), dir.path().join("facts.away")).unwrap();
+    let out = check(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let expected = format!(
+        "{}/facts:1:1: error: cannot read the facts directory",
+        dir.path().display()
+    );
+    assert!(stdout(&out).contains(&expected), "{}", stdout(&out));
+    std::fs::rename(dir.path().join("facts.away"), dir.path().join("facts")).unwrap();
+
+    use std::os::unix::ffi::OsStrExt;
+    let odd = std::ffi::OsStr::from_bytes(b"bad\nname\xff.toml");
+    std::fs::write(
+        dir.path().join("facts").join(odd),
+        "[[fact]]\nid = \"Bad Id\"\n",
+    )
+    .unwrap();
+    let out = check(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("facts/bad\\nname\\xff.toml:2:6: error: fact id \"Bad Id\"")),
+        "{text}"
+    );
+    assert!(!text.contains("No such file"), "{text}");
+}
+
+#[test]
+fn check_refuses_a_duplicate_source_an_alias_in_two_groups_and_a_url_without_host() {
+    let dir = knowledge_copy();
+    let sources = dir.path().join("sources.toml");
+    let mut text = std::fs::read_to_string(&sources).unwrap();
+    let first = text.find("[[source]]").unwrap();
+    let end = text[first + 1..]
+        .find("[[source]]")
+        .map_or(text.len(), |i| i + first + 1);
+    let again = text[first..end].to_string();
+    text.push('\n');
+    text.push_str(&again.replace("url = \"", "url = \"https://\"\n#"));
+    std::fs::write(&sources, &text).unwrap();
+    std::fs::write(
+        dir.path().join("aliases.toml"),
+        std::fs::read_to_string(dir.path().join("aliases.toml")).unwrap()
+            + "\n[[alias]]\nnames = [\"Vladivostok\", \"Somewhere Else\"]\n",
+    )
+    .unwrap();
+    let out = check(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("error: duplicate source id"), "{text}");
+    assert!(text.contains("is not an http(s) URL"), "{text}");
+    assert!(
+        text.contains("error: alias name \"Vladivostok\" is also in the group at aliases.toml:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_state_directory_that_cannot_be_used_is_named() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let below = file.path().join("state");
+    let out = kotae_with_stdin_bytes(
+        &["chat", "--state-dir", below.to_str().unwrap()],
+        b"hello\n",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&below.display().to_string()),
+        "{}",
+        stderr(&out)
+    );
+    let out = kotae(&["unanswered", "--state-dir", file.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!(
+            "the state directory {} is not a directory",
+            file.path().display()
+        )),
+        "{}",
+        stderr(&out)
+    );
 }

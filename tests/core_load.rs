@@ -2,7 +2,7 @@
 //! moderator can make is reported with its file, line and column, all at
 //! once, and nothing is loaded.
 
-use kotae::core::load::{Diagnostic, KnowledgeFiles, Severity, load, load_embedded};
+use kotae::core::load::{Diagnostic, KnowledgeFiles, Limits, Severity, load, load_embedded};
 
 const SOURCES: &str = r#"
 [[source]]
@@ -272,4 +272,104 @@ fn sources_toml_is_required() {
             .iter()
             .any(|d| d.file == "sources.toml" && d.message.contains("missing"))
     );
+}
+
+#[test]
+fn an_error_in_a_later_table_keeps_its_line_and_column() {
+    let second = other_fact("second").replace("status = \"confirmed\"", "status = = \"confirmed\"");
+    let e = only_error(&format!("{MINIMAL_FACT}{}{second}", other_fact("other")));
+    assert!(e.starts_with("facts/a.toml:27:10:"), "{e}");
+}
+
+/// [`MINIMAL_FACT`] with another id and other questions.
+fn other_fact(id: &str) -> String {
+    MINIMAL_FACT
+        .replace("id = \"minimal\"", &format!("id = \"{id}\""))
+        .replace("質問?", &format!("{id}?"))
+        .replace("问题?", &format!("{id}?"))
+        .replace("Question?", &format!("{id}?"))
+}
+
+fn source_errors(sources: &str) -> Vec<String> {
+    let files = KnowledgeFiles::from_files(vec![
+        ("sources.toml".into(), sources.into()),
+        ("facts/a.toml".into(), MINIMAL_FACT.into()),
+    ]);
+    load(&files)
+        .expect_err("rejected")
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message))
+        .collect()
+}
+
+#[test]
+fn a_second_source_with_the_same_id_is_an_error_naming_the_first() {
+    let errors = source_errors(&format!(
+        "{SOURCES}{}",
+        SOURCES.replace("A Newspaper", "Another")
+    ));
+    assert_eq!(
+        errors,
+        [r#"sources.toml:11:6: duplicate source id "press" (also at sources.toml:2)"#]
+    );
+}
+
+#[test]
+fn a_url_without_a_host_is_an_error() {
+    for bad in ["https://", "ftp://example.org/a", "https://exa mple.org"] {
+        let errors = source_errors(&SOURCES.replace("https://example.org/a", bad));
+        assert_eq!(errors.len(), 1, "{bad}: {errors:?}");
+        assert!(
+            errors[0].starts_with("sources.toml:5:7: `url` = ")
+                && errors[0].contains("is not an http(s) URL"),
+            "{bad}: {errors:?}"
+        );
+    }
+}
+
+#[test]
+fn one_alias_name_in_two_groups_is_an_error() {
+    let files = KnowledgeFiles::from_files(vec![
+        ("sources.toml".into(), SOURCES.into()),
+        ("facts/a.toml".into(), MINIMAL_FACT.into()),
+        (
+            "aliases.toml".into(),
+            "[[alias]]\nnames = [\"Vladivostok\", \"ウラジオストク\"]\n\n[[alias]]\nnames = [\"Moscow\", \"VLADIVOSTOK\"]\n"
+                .into(),
+        ),
+    ]);
+    let errors: Vec<String> = load(&files)
+        .expect_err("rejected")
+        .into_iter()
+        .map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "aliases.toml:5:20: alias name \"VLADIVOSTOK\" is also in the group at aliases.toml:1; a name belongs to one group"
+        ]
+    );
+}
+
+#[test]
+fn a_base_of_10000_facts_fits_within_the_default_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("facts")).unwrap();
+    std::fs::write(dir.path().join("sources.toml"), SOURCES).unwrap();
+    // About 3.7 KB a fact, like the shipped ones: 37 MB in one file.
+    let filler = "x".repeat(3_400);
+    let mut text = String::new();
+    for i in 0..10_000 {
+        text.push_str(
+            &MINIMAL_FACT.replace("id = \"minimal\"", &format!("id = \"f{i}\"\n# {filler}")),
+        );
+    }
+    assert!(text.len() > 35_000_000, "{}", text.len());
+    std::fs::write(dir.path().join("facts/all.toml"), &text).unwrap();
+    let files =
+        KnowledgeFiles::read_dir_within(dir.path(), &Limits::default()).expect("within the limits");
+    drop(text);
+    let loaded = load(&files).expect("a valid base");
+    assert_eq!(loaded.base.facts().len(), 10_000);
 }

@@ -1,15 +1,17 @@
 //! Moderators' workflow without a chat platform: live reload of a knowledge
 //! directory (valid edits swapped in, broken ones rejected with their line,
-//! the moderator's files never touched), and the unanswered-questions file
-//! surviving a `kill -9` mid-write.
+//! the moderator's files never touched), and reload that keeps working
+//! whatever replaces the directory: `rm -rf` and copy, a parent replaced,
+//! rsync, `mv`, `ln -sfn`, a Kubernetes ConfigMap swap, a fifo.
 
 #[path = "support/knowledge.rs"]
 mod knowledge;
 use knowledge::{NEW_FACT, NEW_QUESTION, knowledge_copy, save};
 
 use kotae::core::{Kotae, LangChoice, load};
-use kotae::records::unanswered;
-use kotae::reload::{self, ReloadReport};
+use kotae::reload::{self, ReloadReport, Watch};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -107,71 +109,6 @@ fn edits_are_picked_up_live_and_broken_ones_rejected_with_their_line() {
 }
 
 #[test]
-fn the_unanswered_file_survives_kill_9_mid_write() {
-    let state = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kotae"))
-        .args(["chat", "--state-dir", state.path().to_str().unwrap()])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    // Feed declined questions until the file is well under way, then kill.
-    let writer = std::thread::spawn(move || {
-        use std::io::Write;
-        for i in 0.. {
-            if writeln!(stdin, "How tall is Tokyo Tower in year {i}?").is_err() {
-                break;
-            }
-        }
-    });
-    let path = unanswered::path(state.path());
-    wait_for("records", || {
-        std::fs::metadata(&path)
-            .map(|m| m.len() > 20_000)
-            .unwrap_or(false)
-    });
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    writer.join().unwrap();
-
-    let before = unanswered::read(state.path()).unwrap();
-    assert!(before.len() > 50, "{} records", before.len());
-    assert!(
-        before
-            .iter()
-            .all(|r| r.question.starts_with("How tall is Tokyo Tower"))
-    );
-    // The next run appends after whatever the kill left behind.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kotae"))
-        .args(["chat", "--state-dir", state.path().to_str().unwrap()])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin
-                .take()
-                .unwrap()
-                .write_all(b"Who won the football match yesterday?\n")?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    assert!(out.status.success());
-    let after = unanswered::read(state.path()).unwrap();
-    assert_eq!(after.len(), before.len() + 1);
-    assert_eq!(
-        after.last().unwrap().question,
-        "Who won the football match yesterday?"
-    );
-    let groups = unanswered::groups(&after);
-    assert!(
-        groups[0].count >= before.len() - 1,
-        "the Tokyo Tower questions group together"
-    );
-}
-
-#[test]
 fn a_retracted_fact_is_no_longer_answered_and_its_answers_are_to_be_corrected() {
     let dir = knowledge_copy();
     let kotae = Kotae::new(load::load_dir(dir.path()).unwrap().base);
@@ -208,4 +145,223 @@ fn a_retracted_fact_is_no_longer_answered_and_its_answers_are_to_be_corrected() 
         snapshot.correction("locations", kotae::core::Lang::En),
         kotae::core::Correction::Withdrawn
     );
+}
+
+/// A copy of the shipped base, with [`NEW_FACT`] added if `with_new`.
+fn base_at(path: &Path, with_new: bool) {
+    let copy = knowledge_copy();
+    run(
+        "cp",
+        &["-r", copy.path().to_str().unwrap(), path.to_str().unwrap()],
+    );
+    if with_new {
+        std::fs::write(path.join("facts/new.toml"), NEW_FACT).unwrap();
+    }
+}
+
+fn run(program: &str, args: &[&str]) {
+    let status = Command::new(program).args(args).status().unwrap();
+    assert!(status.success(), "{program} {args:?}");
+}
+
+/// A watched knowledge directory at `path`, checked every 300 ms.
+fn watched(path: PathBuf) -> (Arc<Kotae>, Watch) {
+    let kotae = Arc::new(Kotae::new(load::load_dir(&path).unwrap().base));
+    let watch =
+        reload::watch_checking_every(kotae.clone(), path, Duration::from_millis(300), |_| {})
+            .unwrap();
+    (kotae, watch)
+}
+
+/// After `replace` has put a base with [`NEW_FACT`] where the watched
+/// directory was, the new fact is answered; then an ordinary edit in the
+/// new directory (removing the fact) is picked up too, and health is clean.
+fn survives(
+    watched_path: &Path,
+    replace: impl FnOnce(),
+    live_dir: impl Fn() -> PathBuf,
+    restarts: bool,
+) {
+    let (kotae, watch) = watched(watched_path.to_path_buf());
+    assert_eq!(answers(&kotae, NEW_QUESTION), None);
+    replace();
+    wait_for("the replaced directory to be loaded", || {
+        answers(&kotae, NEW_QUESTION).as_deref() == Some("test-new-fact")
+    });
+    std::fs::remove_file(live_dir().join("facts/new.toml")).unwrap();
+    wait_for("an edit after the replacement", || {
+        answers(&kotae, NEW_QUESTION).as_deref() != Some("test-new-fact")
+    });
+    let health = watch.health();
+    assert_eq!(health.last_error, None, "{health:?}");
+    assert!(health.last_success.is_some());
+    if restarts {
+        assert!(health.watcher_restarts >= 1, "{health:?}");
+    }
+}
+
+#[test]
+fn reload_survives_rm_rf_and_cp_r() {
+    let parent = tempfile::tempdir().unwrap();
+    let k = parent.path().join("k");
+    base_at(&k, false);
+    survives(
+        &k,
+        || {
+            std::fs::remove_dir_all(&k).unwrap();
+            base_at(&k, true);
+        },
+        || k.clone(),
+        true,
+    );
+}
+
+#[test]
+fn reload_survives_its_parent_being_replaced() {
+    let root = tempfile::tempdir().unwrap();
+    let k = root.path().join("checkout/knowledge");
+    std::fs::create_dir(root.path().join("checkout")).unwrap();
+    base_at(&k, false);
+    survives(
+        &k,
+        || {
+            // What `git checkout` of another branch or a redeploy does.
+            let old = root.path().join("checkout.old");
+            std::fs::rename(root.path().join("checkout"), old).unwrap();
+            std::fs::create_dir(root.path().join("checkout")).unwrap();
+            base_at(&k, true);
+        },
+        || k.clone(),
+        true,
+    );
+}
+
+#[test]
+fn reload_survives_an_rsync_with_delete_after() {
+    let parent = tempfile::tempdir().unwrap();
+    let k = parent.path().join("k");
+    base_at(&k, false);
+    std::fs::write(k.join("facts/stale.toml"), "").unwrap();
+    survives(
+        &k,
+        || {
+            // rsync writes each file to a temporary name, renames it into
+            // place, and with --delete-after removes extra files last.
+            let tmp = k.join("facts/.new.toml.Xa8b2");
+            std::fs::write(&tmp, NEW_FACT).unwrap();
+            std::fs::rename(&tmp, k.join("facts/new.toml")).unwrap();
+            std::fs::remove_file(k.join("facts/stale.toml")).unwrap();
+        },
+        || k.clone(),
+        false,
+    );
+}
+
+#[test]
+fn reload_survives_mv_of_a_new_directory_over_it() {
+    let parent = tempfile::tempdir().unwrap();
+    let k = parent.path().join("k");
+    base_at(&k, false);
+    survives(
+        &k,
+        || {
+            let new = parent.path().join("k.new");
+            base_at(&new, true);
+            std::fs::rename(&k, parent.path().join("k.old")).unwrap();
+            std::fs::rename(&new, &k).unwrap();
+        },
+        || k.clone(),
+        true,
+    );
+}
+
+#[test]
+fn reload_survives_a_symlink_retargeted_with_ln_sfn() {
+    let parent = tempfile::tempdir().unwrap();
+    let (v1, v2, k) = (
+        parent.path().join("v1"),
+        parent.path().join("v2"),
+        parent.path().join("current"),
+    );
+    base_at(&v1, false);
+    std::os::unix::fs::symlink(&v1, &k).unwrap();
+    survives(
+        &k,
+        || {
+            base_at(&v2, true);
+            run("ln", &["-sfn", v2.to_str().unwrap(), k.to_str().unwrap()]);
+        },
+        || v2.clone(),
+        true,
+    );
+}
+
+#[test]
+fn reload_survives_a_kubernetes_configmap_data_swap() {
+    // A ConfigMap volume: the files are links through `..data`, which links
+    // to a timestamped directory; an update writes a new one and renames a
+    // new `..data` link over the old.
+    let k = tempfile::tempdir().unwrap();
+    let k = k.path().to_path_buf();
+    let dir = |name: &str| k.join(name);
+    base_at(&dir("..2025_01_01"), false);
+    std::os::unix::fs::symlink("..2025_01_01", dir("..data")).unwrap();
+    for name in ["sources.toml", "aliases.toml", "facts"] {
+        std::os::unix::fs::symlink(format!("..data/{name}"), dir(name)).unwrap();
+    }
+    survives(
+        &k,
+        || {
+            base_at(&dir("..2025_02_01"), true);
+            std::os::unix::fs::symlink("..2025_02_01", dir("..data_tmp")).unwrap();
+            std::fs::rename(dir("..data_tmp"), dir("..data")).unwrap();
+            std::fs::remove_dir_all(dir("..2025_01_01")).unwrap();
+        },
+        || k.join("..2025_02_01"),
+        false,
+    );
+}
+
+#[test]
+fn a_fifo_named_toml_is_rejected_and_reloads_go_on_after_it_is_removed() {
+    let dir = knowledge_copy();
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let sink = reports.clone();
+    let kotae = Arc::new(Kotae::new(load::load_dir(dir.path()).unwrap().base));
+    let watch = reload::watch_checking_every(
+        kotae.clone(),
+        dir.path().to_path_buf(),
+        Duration::from_millis(300),
+        move |r| sink.lock().unwrap().push(r),
+    )
+    .unwrap();
+    let fifo = dir.path().join("facts/pipe.toml");
+    run("mkfifo", &[fifo.to_str().unwrap()]);
+    let text = rejection(&reports);
+    assert!(
+        text.contains("facts/pipe.toml:1:1: error: not a regular file (a fifo)"),
+        "{text}"
+    );
+    wait_for("the error in health", || {
+        watch.health().last_error.is_some()
+    });
+    std::fs::remove_file(&fifo).unwrap();
+    save(&dir.path().join("facts/new.toml"), NEW_FACT);
+    wait_for("the next edit", || {
+        answers(&kotae, NEW_QUESTION).as_deref() == Some("test-new-fact")
+    });
+    assert_eq!(watch.health().last_error, None);
+}
+
+#[test]
+fn the_latest_watch_reports_its_health_for_healthz() {
+    let dir = knowledge_copy();
+    let (_kotae, watch) = watched(dir.path().to_path_buf());
+    let health = reload::health().expect("a watch is running");
+    assert!(health.last_success.is_some());
+    let json = serde_json::to_value(&health).unwrap();
+    for key in ["dir", "last_success", "last_error", "watcher_restarts"] {
+        assert!(json.get(key).is_some(), "{json}");
+    }
+    drop(watch);
 }

@@ -2,10 +2,11 @@
 //! whole list can be piped through one process.
 
 use super::{KnowledgeArg, parse_lang};
+use crate::core::input::{self, LineError};
 use crate::core::{AskError, Kotae, Lang, LangChoice};
 use anyhow::Result;
 use serde_json::json;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
@@ -34,26 +35,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if args.explain {
             explain(&kotae, &question);
         }
-        let ok = answer(&kotae, &question, choice, args.json, &mut out)?;
+        let ok = answer(&kotae, &question, None, choice, args.json, &mut out)?;
         return Ok(if ok {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
         });
     }
-    for line in std::io::stdin().lock().lines() {
-        let line = line?;
-        if !line.trim().is_empty() {
-            answer(&kotae, &line, choice, args.json, &mut out)?;
+    // One output per input line in --json mode, errors included, so the
+    // output pairs with the input; in text mode blank lines are skipped.
+    for (i, line) in input::lines(std::io::stdin().lock()).enumerate() {
+        match line {
+            Ok(line) if line.trim().is_empty() && !args.json => {}
+            Ok(line) => {
+                answer(&kotae, &line, Some(i + 1), choice, args.json, &mut out)?;
+            }
+            Err(e) => unreadable(&e, args.json, &mut out)?,
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes one answer; false when the input was not a question.
+/// Writes one answer; false when the input was not a question. `line` is
+/// the input line it came from, if it came from standard input.
 fn answer(
     kotae: &Kotae,
     question: &str,
+    line: Option<usize>,
     choice: LangChoice,
     json: bool,
     out: &mut impl Write,
@@ -62,7 +70,7 @@ fn answer(
         Ok(reply) if json => writeln!(out, "{}", reply.to_json())?,
         Ok(reply) => writeln!(out, "{}\n", reply.to_text())?,
         Err(e) => {
-            report(&e, question, choice, json, out)?;
+            report(&e, question, line, choice, json, out)?;
             return Ok(false);
         }
     }
@@ -72,16 +80,33 @@ fn answer(
 fn report(
     e: &AskError,
     question: &str,
+    line: Option<usize>,
     choice: LangChoice,
     json: bool,
     out: &mut impl Write,
 ) -> Result<()> {
+    let lang = choice.resolve(question);
+    let mut object = json!({ "error": e.to_string(), "message": e.message(lang) });
+    match (json, line) {
+        (true, Some(line)) => object["line"] = json!(line),
+        (false, Some(line)) => eprintln!("kotae: line {line}: {e}"),
+        (false, None) => eprintln!("kotae: {e}"),
+        (true, None) => {}
+    }
     if json {
-        let lang = choice.resolve(question);
+        writeln!(out, "{object}")?;
+    }
+    Ok(())
+}
+
+/// A line that could not be read: an error object in its place, or a
+/// message on standard error.
+fn unreadable(e: &LineError, json: bool, out: &mut impl Write) -> Result<()> {
+    if json {
         writeln!(
             out,
             "{}",
-            json!({ "error": e.to_string(), "message": e.message(lang) })
+            json!({ "error": e.to_string(), "line": e.line() })
         )?;
     } else {
         eprintln!("kotae: {e}");

@@ -18,6 +18,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let (name, result) = match &args.dir {
+        Some(dir) if !dir.is_dir() => anyhow::bail!(
+            "knowledge directory {} does not exist or is not a directory",
+            dir.display()
+        ),
         Some(dir) => (dir.display().to_string(), load::load_dir(dir)),
         None => ("built-in fact base".to_string(), load::load_embedded()),
     };

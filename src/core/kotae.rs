@@ -15,7 +15,8 @@ use std::sync::Arc;
 /// Longer messages are not questions; refusing them keeps a pasted article
 /// (or a 100 KB flood) from costing anything.
 pub const MAX_QUESTION_CHARS: usize = 1000;
-const MAX_SUGGESTIONS: usize = 3;
+/// A decline offers at most this many facts it can answer instead.
+pub const MAX_SUGGESTIONS: usize = 3;
 
 /// A fact base and its index, replaced as one.
 pub struct Snapshot {

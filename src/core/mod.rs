@@ -7,6 +7,7 @@
 //! the current fact base behind an atomic pointer so a reload never
 //! disturbs a question in flight.
 
+pub mod input;
 pub mod knowledge;
 pub mod lang;
 pub mod lint;
@@ -19,7 +20,9 @@ pub mod text;
 mod kotae;
 
 pub use knowledge::{Fact, FactBase, Reliability, Source, Status};
-pub use kotae::{AskError, Correction, Kotae, LangChoice, MAX_QUESTION_CHARS, Snapshot};
+pub use kotae::{
+    AskError, Correction, Kotae, LangChoice, MAX_QUESTION_CHARS, MAX_SUGGESTIONS, Snapshot,
+};
 pub use lang::Lang;
 pub use matcher::Matcher;
 pub use reply::{Answer, Outcome, Reply, Suggestion};

@@ -1,13 +1,13 @@
 //! Which message answered with which fact and revision, so that when a
 //! reload changes a fact, its recent answers can be corrected in place.
 
-use super::{Journal, now, read_all};
+use super::{Store, now};
 use crate::core::Lang;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::Arc;
 
+/// The JSON-lines file of earlier versions, imported once into the database.
 pub const FILE: &str = "answers.jsonl";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,31 +23,19 @@ pub struct SentAnswer {
     pub lang: Lang,
 }
 
-/// The sent-answers journal, with the latest record of each message held in
-/// memory: a reaction or a reload looks answers up without rereading the file.
+/// The sent answers of a state directory: a reaction or a reload looks up
+/// the latest answer a message carries.
 pub struct AnswerLog {
-    journal: Journal,
-    latest: Mutex<HashMap<MessageKey, SentAnswer>>,
-}
-
-/// (platform, room, message)
-type MessageKey = (String, String, String);
-
-fn key(a: &SentAnswer) -> MessageKey {
-    (a.platform.clone(), a.room.clone(), a.message.clone())
+    store: Arc<Store>,
 }
 
 impl AnswerLog {
     pub fn open(state_dir: &Path) -> std::io::Result<AnswerLog> {
-        let journal = Journal::open(state_dir.join(FILE))?;
-        let latest = read_all::<SentAnswer>(journal.path())?
-            .into_iter()
-            .map(|a| (key(&a), a))
-            .collect();
-        Ok(AnswerLog {
-            journal,
-            latest: Mutex::new(latest),
-        })
+        Ok(AnswerLog::new(Arc::new(Store::open(state_dir)?)))
+    }
+
+    pub(super) fn new(store: Arc<Store>) -> AnswerLog {
+        AnswerLog { store }
     }
 
     pub fn record(
@@ -68,13 +56,7 @@ impl AnswerLog {
             revision: text_revision(text),
             lang,
         };
-        self.journal.append(&sent)?;
-        self.index().insert(key(&sent), sent);
-        Ok(())
-    }
-
-    fn index(&self) -> std::sync::MutexGuard<'_, HashMap<MessageKey, SentAnswer>> {
-        self.latest.lock().unwrap_or_else(|e| e.into_inner())
+        self.store.add_answer(&sent)
     }
 
     /// The latest record of one sent message, to tell which fact a reaction
@@ -85,8 +67,14 @@ impl AnswerLog {
         room: &str,
         message: &str,
     ) -> std::io::Result<Option<SentAnswer>> {
-        let k = (platform.to_string(), room.to_string(), message.to_string());
-        Ok(self.index().get(&k).cloned())
+        self.store.answer(platform, room, message)
+    }
+
+    /// Forgets the answers sent more than `keep` seconds ago: a reaction to
+    /// them no longer counts and a reload no longer corrects them. Returns
+    /// how many were forgotten.
+    pub fn prune(&self, keep: u64) -> std::io::Result<usize> {
+        self.store.prune_answers(now().saturating_sub(keep))
     }
 
     /// The latest record of each message of `platform` sent within `window`
@@ -98,13 +86,8 @@ impl AnswerLog {
         window: u64,
     ) -> std::io::Result<Vec<SentAnswer>> {
         let since = now().saturating_sub(window);
-        let mut out: Vec<SentAnswer> = self
-            .index()
-            .values()
-            .filter(|a| a.platform == platform && a.time >= since && facts.contains(&a.fact))
-            .cloned()
-            .collect();
-        out.sort_by_key(|a| a.time);
+        let mut out = self.store.answers_since(platform, since)?;
+        out.retain(|a| facts.contains(&a.fact));
         Ok(out)
     }
 }
@@ -141,9 +124,31 @@ mod tests {
         let found = log.find("matrix", "!room", "$1").unwrap().unwrap();
         assert_eq!(found.revision, text_revision("new"));
         assert_eq!(log.find("matrix", "!room", "$3").unwrap(), None);
-        // Reopened, the log knows what the file says.
+        // Reopened, the log knows what the database says.
         drop(log);
         let log = AnswerLog::open(dir.path()).unwrap();
         assert_eq!(log.find("matrix", "!room", "$1").unwrap(), Some(found));
+    }
+
+    #[test]
+    fn pruning_forgets_only_answers_older_than_what_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AnswerLog::open(dir.path()).unwrap();
+        let old = SentAnswer {
+            time: now() - 40 * 86_400,
+            platform: "matrix".into(),
+            room: "!room".into(),
+            message: "$old".into(),
+            fact: "impact".into(),
+            revision: text_revision("old"),
+            lang: Lang::En,
+        };
+        log.store.add_answer(&old).unwrap();
+        log.record("matrix", "!room", "$new", "impact", "new", Lang::En)
+            .unwrap();
+        assert_eq!(log.prune(30 * 86_400).unwrap(), 1);
+        assert_eq!(log.find("matrix", "!room", "$old").unwrap(), None);
+        assert!(log.find("matrix", "!room", "$new").unwrap().is_some());
+        assert_eq!(log.prune(30 * 86_400).unwrap(), 0);
     }
 }

@@ -1,11 +1,13 @@
 //! Members' 👍/👎 on answers, per fact, so moderators see which answers
 //! people find wrong.
 
-use super::{Hasher, Journal, now, read_all};
+use super::{Hasher, Store, now};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
+/// The JSON-lines file of earlier versions, imported once into the database.
 pub const FILE: &str = "feedback.jsonl";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,16 +43,18 @@ pub struct Feedback {
 }
 
 pub struct FeedbackLog {
-    journal: Journal,
+    store: Arc<Store>,
     hasher: Hasher,
 }
 
 impl FeedbackLog {
     pub fn open(state_dir: &Path) -> std::io::Result<FeedbackLog> {
-        Ok(FeedbackLog {
-            journal: Journal::open(state_dir.join(FILE))?,
-            hasher: Hasher::load(state_dir)?,
-        })
+        let (store, hasher) = super::open_salted(state_dir)?;
+        Ok(FeedbackLog::new(store, hasher))
+    }
+
+    pub(super) fn new(store: Arc<Store>, hasher: Hasher) -> FeedbackLog {
+        FeedbackLog { store, hasher }
     }
 
     pub fn record(
@@ -61,7 +65,7 @@ impl FeedbackLog {
         revision: &str,
         vote: Vote,
     ) -> std::io::Result<()> {
-        self.journal.append(&Feedback {
+        self.store.add_feedback(&Feedback {
             time: now(),
             platform: platform.to_string(),
             fact: fact.to_string(),
@@ -76,19 +80,10 @@ impl FeedbackLog {
 /// with their latest vote, so reacting to several copies of one answer (or
 /// 👍 then 👎) does not stack.
 pub fn summary(state_dir: &Path) -> std::io::Result<BTreeMap<String, (usize, usize)>> {
-    let mut latest: BTreeMap<(String, Option<String>, String, String), Vote> = BTreeMap::new();
-    for f in read_all::<Feedback>(&state_dir.join(FILE))? {
-        latest.insert((f.fact, f.asker, f.platform, f.revision), f.vote);
+    match Store::open_existing(state_dir)? {
+        Some(store) => store.vote_totals(),
+        None => Ok(BTreeMap::new()),
     }
-    let mut out: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-    for ((fact, ..), vote) in latest {
-        let entry = out.entry(fact).or_default();
-        match vote {
-            Vote::Up => entry.0 += 1,
-            Vote::Down => entry.1 += 1,
-        }
-    }
-    Ok(out)
 }
 
 /// Facts with at least two 👎 and more 👎 than 👍, worst first.

@@ -1,12 +1,14 @@
 //! Questions the bot declined, kept so moderators can see what to add next.
 //! `kotae unanswered` groups them by similarity, most asked first.
 
-use super::{Hasher, Journal, now, read_all};
+use super::{Hasher, Store, now};
 use crate::core::{Lang, Outcome, Reply, text};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+/// The JSON-lines file of earlier versions, imported once into the database.
 pub const FILE: &str = "unanswered.jsonl";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,18 +23,20 @@ pub struct Unanswered {
     pub closest: Vec<(String, f32)>,
 }
 
-/// The declined-questions file of a state directory.
+/// The declined questions of a state directory.
 pub struct UnansweredLog {
-    journal: Journal,
+    store: Arc<Store>,
     hasher: Hasher,
 }
 
 impl UnansweredLog {
     pub fn open(state_dir: &Path) -> std::io::Result<UnansweredLog> {
-        Ok(UnansweredLog {
-            journal: Journal::open(state_dir.join(FILE))?,
-            hasher: Hasher::load(state_dir)?,
-        })
+        let (store, hasher) = super::open_salted(state_dir)?;
+        Ok(UnansweredLog::new(store, hasher))
+    }
+
+    pub(super) fn new(store: Arc<Store>, hasher: Hasher) -> UnansweredLog {
+        UnansweredLog { store, hasher }
     }
 
     /// Records a reply if it is a decline; answers are not recorded here.
@@ -57,16 +61,22 @@ impl UnansweredLog {
                 .map(|s| (s.fact_id.clone(), s.score))
                 .collect(),
         };
-        self.journal.append(&record)
+        self.store.add_unanswered(&record)
     }
 }
 
+/// The JSON-lines file earlier versions kept; the records are now in the
+/// database ([`super::store::FILE`]).
 pub fn path(state_dir: &Path) -> PathBuf {
     state_dir.join(FILE)
 }
 
+/// Every declined question recorded in `state_dir`, oldest first.
 pub fn read(state_dir: &Path) -> std::io::Result<Vec<Unanswered>> {
-    read_all(&path(state_dir))
+    match Store::open_existing(state_dir)? {
+        Some(store) => store.unanswered(),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// What moderators should look at next, as plain text: facts members keep
@@ -131,26 +141,114 @@ pub struct Group {
 const SAME_GROUP: f32 = 0.5;
 
 /// Groups records by similarity, most asked first.
+///
+/// Each question joins the first group whose first question shares at least
+/// [`SAME_GROUP`] of their character pairs (Jaccard), or starts a group. A
+/// direct comparison with every group costs questions × groups, seconds for
+/// 100,000 records; instead identical wordings are taken once, and a group
+/// is compared only if it shares one of the question's rarest pairs (prefix
+/// filtering, which finds every group that can reach the threshold), so the
+/// result is the same and the cost near linear.
 pub fn groups(records: &[Unanswered]) -> Vec<Group> {
-    // Each group: the character pairs of its first question, and its members.
-    type Pending<'a> = (HashSet<(char, char)>, Vec<&'a Unanswered>);
-    let mut groups: Vec<Pending> = Vec::new();
+    let mut wording_of: HashMap<&str, usize> = HashMap::new();
+    let mut wordings: Vec<Vec<&Unanswered>> = Vec::new();
     for r in records {
-        let pairs = char_pairs(&r.question);
-        match groups
-            .iter_mut()
-            .find(|(g, _)| jaccard(g, &pairs) >= SAME_GROUP)
-        {
-            Some((_, members)) => members.push(r),
-            None => groups.push((pairs, vec![r])),
+        let next = wordings.len();
+        let i = *wording_of.entry(r.question.as_str()).or_insert(next);
+        if i == next {
+            wordings.push(Vec::new());
+        }
+        wordings[i].push(r);
+    }
+    let pairs: Vec<Vec<Pair>> = wordings
+        .iter()
+        .map(|members| char_pairs(&members[0].question))
+        .collect();
+    let rarity = PairRarity::new(&pairs);
+    let mut index = GroupIndex::default();
+    let mut members: Vec<Vec<&Unanswered>> = Vec::new();
+    for (wording, own) in wordings.into_iter().zip(&pairs) {
+        let sorted = rarity.sort(own);
+        match index.find(&sorted, own) {
+            Some(g) => members[g].extend(wording),
+            None => {
+                index.add(members.len(), &sorted, own);
+                members.push(wording);
+            }
         }
     }
-    let mut out: Vec<Group> = groups
-        .into_iter()
-        .map(|(_, members)| summarise(&members))
-        .collect();
+    let mut out: Vec<Group> = members.iter().map(|m| summarise(m)).collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_seen.cmp(&a.last_seen)));
     out
+}
+
+type Pair = (char, char);
+
+/// How many wordings each pair occurs in, to sort pairs rarest first.
+struct PairRarity(HashMap<Pair, usize>);
+
+impl PairRarity {
+    fn new(all: &[Vec<Pair>]) -> PairRarity {
+        let mut counts = HashMap::new();
+        for p in all.iter().flatten() {
+            *counts.entry(*p).or_insert(0) += 1;
+        }
+        PairRarity(counts)
+    }
+
+    fn sort(&self, pairs: &[Pair]) -> Vec<Pair> {
+        let mut sorted = pairs.to_vec();
+        sorted.sort_by_key(|p| (self.0.get(p).copied().unwrap_or(0), *p));
+        sorted
+    }
+}
+
+/// The groups so far, found by the rarest pairs of their first question.
+#[derive(Default)]
+struct GroupIndex {
+    by_pair: HashMap<Pair, Vec<usize>>,
+    /// The first question of each group, as sorted pairs.
+    firsts: Vec<Vec<Pair>>,
+    /// The group of questions with no pair at all (one character).
+    empty: Option<usize>,
+}
+
+impl GroupIndex {
+    /// How many of a set's rarest pairs must be indexed so that any set with
+    /// a Jaccard of at least 0.5 to it shares one of them.
+    fn prefix(sorted: &[Pair]) -> &[Pair] {
+        &sorted[..sorted.len() - sorted.len().div_ceil(2) + 1]
+    }
+
+    fn add(&mut self, group: usize, sorted: &[Pair], own: &[Pair]) {
+        self.firsts.push(own.to_vec());
+        if sorted.is_empty() {
+            self.empty.get_or_insert(group);
+            return;
+        }
+        for p in GroupIndex::prefix(sorted) {
+            self.by_pair.entry(*p).or_default().push(group);
+        }
+    }
+
+    /// The first group a question belongs to, given its pairs rarest first
+    /// and in their own order.
+    fn find(&self, sorted: &[Pair], own: &[Pair]) -> Option<usize> {
+        if sorted.is_empty() {
+            return self.empty;
+        }
+        let mut candidates: Vec<usize> = GroupIndex::prefix(sorted)
+            .iter()
+            .filter_map(|p| self.by_pair.get(p))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .find(|&g| jaccard(&self.firsts[g], own) >= SAME_GROUP)
+    }
 }
 
 fn summarise(members: &[&Unanswered]) -> Group {
@@ -177,20 +275,37 @@ fn summarise(members: &[&Unanswered]) -> Group {
     }
 }
 
-fn char_pairs(question: &str) -> HashSet<(char, char)> {
+/// A question's distinct normalised character pairs, sorted.
+fn char_pairs(question: &str) -> Vec<Pair> {
     let chars: Vec<char> = text::normalize(question)
         .chars()
         .filter(|c| *c != ' ')
         .collect();
-    chars.windows(2).map(|w| (w[0], w[1])).collect()
+    let mut pairs: Vec<Pair> = chars.windows(2).map(|w| (w[0], w[1])).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
 }
 
-fn jaccard(a: &HashSet<(char, char)>, b: &HashSet<(char, char)>) -> f32 {
-    let union = a.union(b).count();
+/// The Jaccard similarity of two sorted, distinct lists.
+fn jaccard(a: &[Pair], b: &[Pair]) -> f32 {
+    let (mut i, mut j, mut both) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                both += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - both;
     if union == 0 {
         1.0
     } else {
-        a.intersection(b).count() as f32 / union as f32
+        both as f32 / union as f32
     }
 }
 

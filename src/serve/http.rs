@@ -127,6 +127,7 @@ async fn healthz(State(h): State<Health>) -> impl IntoResponse {
         "facts": snapshot.base.facts().len(),
         "revision": snapshot.base.revision(),
         "adapters": adapters,
+        "reload": crate::reload::health(),
     });
     let code = if down.is_empty() {
         StatusCode::OK

@@ -63,10 +63,19 @@ pub struct Service {
     correction_window: Duration,
 }
 
+/// Sent answers are kept this long at least (longer if the correction window
+/// is longer): a 👍 or 👎 on an older answer is not counted.
+const ANSWERS_KEPT: Duration = Duration::from_secs(30 * 86_400);
+
+/// How often old sent answers are pruned, at most.
+const PRUNE_EVERY: Duration = Duration::from_secs(3_600);
+
 /// A state directory and the records kept in it.
 struct State {
     dir: PathBuf,
     records: Records,
+    /// When sent answers were last pruned (none yet: at the first answer).
+    pruned: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 /// A question as an adapter received it.
@@ -101,6 +110,7 @@ impl Service {
         let state = State {
             dir: state_dir.to_path_buf(),
             records,
+            pruned: Default::default(),
         };
         Ok(Service::new(kotae, Some(state), shutdown))
     }
@@ -185,6 +195,28 @@ impl Service {
         if let Err(e) = recorded {
             tracing::warn!("cannot record a sent answer; it cannot be corrected: {e}");
         }
+        self.prune_answers();
+    }
+
+    /// Forgets sent answers too old to be corrected or voted on, at most
+    /// once every [`PRUNE_EVERY`], so the table stays the size of the window.
+    fn prune_answers(&self) {
+        let Some(state) = &self.state else {
+            return;
+        };
+        {
+            let mut pruned = state.pruned.lock().unwrap_or_else(|e| e.into_inner());
+            if pruned.is_some_and(|at| at.elapsed() < PRUNE_EVERY) {
+                return;
+            }
+            *pruned = Some(std::time::Instant::now());
+        }
+        let keep = self.correction_window.max(ANSWERS_KEPT).as_secs();
+        match state.records.answers.prune(keep) {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!("forgot {n} sent answers older than {keep} s"),
+            Err(e) => tracing::warn!("cannot prune old sent answers: {e}"),
+        }
     }
 
     /// Counts `voter`'s reaction on `on` as a vote on its fact, if the
@@ -194,7 +226,7 @@ impl Service {
         let vote = Vote::from_reaction(reaction)?;
         let records = self.records()?;
         let platform = on.platform.as_str();
-        // The latest record of each message is held in memory: no file work.
+        // One indexed lookup in the records database.
         let sent = match records.answers.find(platform, on.room, on.message) {
             Ok(sent) => sent?,
             Err(e) => {

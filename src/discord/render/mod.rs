@@ -17,7 +17,7 @@ pub use embed::{
 
 use crate::core::knowledge::{Fact, PartialDate, Source, Status};
 use crate::core::reply::{Answer, Outcome, Reply, Suggestion, source_label};
-use crate::core::{Correction, Lang, messages};
+use crate::core::{Correction, Lang, MAX_SUGGESTIONS, messages};
 use crate::service::cut::{count, is_web_link, lines_into, split};
 use embed::{Part, pack};
 use poise::serenity_prelude as serenity;
@@ -25,8 +25,6 @@ use poise::serenity_prelude as serenity;
 /// Where an answer is cut: curated answers are far shorter, and a slip in
 /// the fact base must not flood a channel with pages.
 pub const ANSWER_MAX: usize = 12_000;
-/// The core offers three suggestions; a decline never shows more.
-const MAX_SUGGESTIONS: usize = 3;
 
 const GREEN: u32 = 0x2e7d32;
 const BLUE: u32 = 0x1565c0;

@@ -1,0 +1,474 @@
+//! Validating a knowledge directory's parsed files into facts, sources and
+//! alias groups, with every problem located by file, line and column.
+
+use super::raw::{RawAlias, RawFact, RawPerLang, RawSource};
+use super::{Diagnostic, Severity};
+use crate::core::knowledge::{AliasGroup, Fact, PartialDate, PerLang, Reliability, Source, Status};
+use crate::core::text;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use toml::Spanned;
+
+/// One part of a file being checked (see [`super::raw::split`]): byte
+/// offsets in its spans are relative to the part.
+pub struct Checked<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+    /// The file's line the part starts on.
+    pub first_line: usize,
+}
+
+pub type At<'a> = &'a Checked<'a>;
+
+impl Checked<'_> {
+    /// The file's line and column of a byte offset in the part. Counting
+    /// from the part's start is cheap because parts are small, and keeps no
+    /// table of line starts (which for a file of empty lines would be eight
+    /// times its size).
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &self.text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line = before.bytes().filter(|b| *b == b'\n').count();
+        (
+            self.first_line + line,
+            before[line_start..].chars().count() + 1,
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct Validator {
+    pub diags: Vec<Diagnostic>,
+    /// Each source id seen, with its line, to report a second one.
+    source_lines: HashMap<String, (String, usize)>,
+    /// Each normalised alias name seen, with where.
+    alias_names: HashMap<String, (String, usize)>,
+}
+
+impl Validator {
+    fn report(
+        &mut self,
+        severity: Severity,
+        at: At,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) {
+        let (line, column) = at.line_col(span.start);
+        self.diags.push(Diagnostic {
+            severity,
+            file: at.file.to_string(),
+            line,
+            column,
+            message: message.into(),
+        });
+    }
+
+    fn error(&mut self, at: At, span: Range<usize>, message: impl Into<String>) {
+        self.report(Severity::Error, at, span, message);
+    }
+
+    /// Parses one part of a file; a syntax or schema error is reported.
+    pub fn parse<T: serde::de::DeserializeOwned>(&mut self, at: At) -> Option<T> {
+        match super::raw::parse(at.text) {
+            Ok(v) => Some(v),
+            Err((message, span)) => {
+                self.error(at, span, message);
+                None
+            }
+        }
+    }
+
+    /// A required, non-blank string.
+    fn required(
+        &mut self,
+        at: At,
+        table: &Range<usize>,
+        what: &str,
+        field: Option<Spanned<String>>,
+    ) -> Option<Spanned<String>> {
+        match field {
+            None => {
+                self.error(at, table.clone(), format!("missing `{what}`"));
+                None
+            }
+            Some(s) if s.get_ref().trim().is_empty() => {
+                self.error(at, s.span(), format!("`{what}` is empty"));
+                None
+            }
+            Some(s) => Some(s),
+        }
+    }
+
+    fn date(&mut self, at: At, what: &str, field: Option<Spanned<String>>) -> Option<PartialDate> {
+        let field = field?;
+        let date = PartialDate::parse(field.get_ref());
+        if date.is_none() {
+            let msg = format!(
+                "`{what}` = \"{}\" is not a date: write YYYY-MM-DD, YYYY-MM or YYYY",
+                field.get_ref()
+            );
+            self.error(at, field.span(), msg);
+        }
+        date
+    }
+
+    pub fn source(&mut self, at: At, raw: Spanned<RawSource>) -> Option<Source> {
+        let table = raw.span();
+        let raw = raw.into_inner();
+        let id = self.required(at, &table, "id", raw.id);
+        let publisher = self.required(at, &table, "publisher", raw.publisher);
+        let language = self.required(at, &table, "language", raw.language);
+        let reliability = self
+            .required(at, &table, "reliability", raw.reliability)
+            .and_then(|r| {
+                let parsed = Reliability::parse(r.get_ref());
+                if parsed.is_none() {
+                    let msg = format!(
+                        "`reliability` = \"{}\" is not one of {}",
+                        r.get_ref(),
+                        Reliability::NAMES
+                    );
+                    self.error(at, r.span(), msg);
+                }
+                parsed
+            });
+        let published = self.date(at, "published", raw.published);
+        if let Some(url) = &raw.url
+            && let Err(why) = check_url(url.get_ref())
+        {
+            let msg = format!("`url` = \"{}\" is not an http(s) URL: {why}", url.get_ref());
+            self.error(at, url.span(), msg);
+        }
+        let line = at.line_col(table.start).0;
+        if let Some(id) = &id {
+            let here = (at.file.to_string(), line);
+            if let Some((file, first)) = self.source_lines.get(id.get_ref()) {
+                let msg = format!(
+                    "duplicate source id \"{}\" (also at {file}:{first})",
+                    id.get_ref()
+                );
+                self.error(at, id.span(), msg);
+                return None;
+            }
+            self.source_lines.insert(id.get_ref().clone(), here);
+        }
+        Some(Source {
+            id: id?.into_inner(),
+            publisher: publisher?.into_inner(),
+            title: raw.title.map(Spanned::into_inner),
+            url: raw.url.map(Spanned::into_inner),
+            published,
+            language: language?.into_inner(),
+            reliability: reliability?,
+            line,
+        })
+    }
+
+    pub fn alias(&mut self, at: At, raw: Spanned<RawAlias>) -> Option<AliasGroup> {
+        let table = raw.span();
+        let group_line = at.line_col(table.start).0;
+        let mut names = Vec::new();
+        for name in raw.into_inner().names {
+            if name.get_ref().trim().is_empty() {
+                self.error(at, name.span(), "an alias name is empty");
+                continue;
+            }
+            // One name in two groups would make the two groups one term
+            // for some questions and not others.
+            let key = text::normalize(name.get_ref());
+            match self.alias_names.get(&key) {
+                Some((file, line)) if (file.as_str(), *line) != (at.file, group_line) => {
+                    let msg = format!(
+                        "alias name \"{}\" is also in the group at {file}:{line}; a name belongs to one group",
+                        name.get_ref()
+                    );
+                    self.error(at, name.span(), msg);
+                }
+                _ => {
+                    self.alias_names
+                        .insert(key, (at.file.to_string(), group_line));
+                }
+            }
+            names.push(name.into_inner());
+        }
+        if names.len() < 2 {
+            self.error(at, table, "an alias group needs at least two names");
+            return None;
+        }
+        Some(AliasGroup { names })
+    }
+
+    pub fn fact(
+        &mut self,
+        at: At,
+        raw: Spanned<RawFact>,
+        known_sources: &HashSet<&str>,
+    ) -> Option<Fact> {
+        let table = raw.span();
+        let raw = raw.into_inner();
+        let id = self.required(at, &table, "id", raw.id);
+        if let Some(id) = &id
+            && !id
+                .get_ref()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            let msg = format!(
+                "fact id \"{}\" must be lowercase letters, digits and hyphens",
+                id.get_ref()
+            );
+            self.error(at, id.span(), msg);
+        }
+        let sources = self.fact_sources(at, &table, raw.sources, known_sources);
+        let status = self
+            .required(at, &table, "status", raw.status)
+            .and_then(|s| {
+                let parsed = Status::parse(s.get_ref());
+                if parsed.is_none() {
+                    self.error(
+                        at,
+                        s.span(),
+                        format!(
+                            "`status` = \"{}\" is not one of {}",
+                            s.get_ref(),
+                            Status::NAMES
+                        ),
+                    );
+                }
+                parsed
+            });
+        let date = self.date(at, "date", raw.date);
+        let updated = self.date(at, "updated", raw.updated);
+        let questions = self.questions(at, &table, raw.questions);
+        let answer = self.answers(at, &table, raw.answer);
+        let keywords = raw.keywords.map_or_else(PerLang::default, |k| {
+            let [(_, ja), (_, zh), (_, en)] = k.take();
+            PerLang {
+                ja: ja.unwrap_or_default(),
+                zh: zh.unwrap_or_default(),
+                en: en.unwrap_or_default(),
+            }
+        });
+        let (line, _) = at.line_col(table.start);
+        Some(Fact {
+            id: id?.into_inner(),
+            sources: sources?,
+            status: status?,
+            date,
+            updated,
+            related: raw.related.into_iter().map(Spanned::into_inner).collect(),
+            keywords,
+            questions: questions?,
+            answer: answer?,
+            file: at.file.to_string(),
+            line,
+        })
+    }
+
+    fn fact_sources(
+        &mut self,
+        at: At,
+        table: &Range<usize>,
+        field: Option<Spanned<Vec<Spanned<String>>>>,
+        known: &HashSet<&str>,
+    ) -> Option<Vec<String>> {
+        let Some(list) = field else {
+            self.error(
+                at,
+                table.clone(),
+                "missing `sources`: every fact cites at least one source",
+            );
+            return None;
+        };
+        if list.get_ref().is_empty() {
+            self.error(
+                at,
+                list.span(),
+                "`sources` is empty: every fact cites at least one source",
+            );
+            return None;
+        }
+        let mut ok = true;
+        for s in list.get_ref() {
+            if !known.contains(s.get_ref().as_str()) {
+                self.error(
+                    at,
+                    s.span(),
+                    format!(
+                        "unknown source id \"{}\": it is not in sources.toml",
+                        s.get_ref()
+                    ),
+                );
+                ok = false;
+            }
+        }
+        ok.then(|| {
+            list.into_inner()
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect()
+        })
+    }
+
+    fn questions(
+        &mut self,
+        at: At,
+        table: &Range<usize>,
+        field: Option<Spanned<RawPerLang<Vec<Spanned<String>>>>>,
+    ) -> Option<PerLang<Vec<String>>> {
+        let Some(field) = field else {
+            self.error(
+                at,
+                table.clone(),
+                "missing `questions` (questions.ja, questions.zh, questions.en)",
+            );
+            return None;
+        };
+        let span = field.span();
+        let mut out: PerLang<Vec<String>> = PerLang::default();
+        let mut ok = true;
+        for (lang, list) in field.into_inner().take() {
+            let list = list.unwrap_or_default();
+            if list.is_empty() {
+                self.error(
+                    at,
+                    span.clone(),
+                    format!("missing example questions in `questions.{lang}`"),
+                );
+                ok = false;
+            }
+            for q in &list {
+                if q.get_ref().trim().is_empty() {
+                    self.error(
+                        at,
+                        q.span(),
+                        format!("an example question in `questions.{lang}` is empty"),
+                    );
+                    ok = false;
+                }
+            }
+            let list = list.into_iter().map(Spanned::into_inner).collect();
+            match lang {
+                "ja" => out.ja = list,
+                "zh" => out.zh = list,
+                _ => out.en = list,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn answers(
+        &mut self,
+        at: At,
+        table: &Range<usize>,
+        field: Option<Spanned<RawPerLang<Spanned<String>>>>,
+    ) -> Option<PerLang<String>> {
+        let Some(field) = field else {
+            self.error(
+                at,
+                table.clone(),
+                "missing `answer` (answer.ja, answer.zh, answer.en)",
+            );
+            return None;
+        };
+        let span = field.span();
+        let mut out: PerLang<String> = PerLang::default();
+        let mut ok = true;
+        for (lang, answer) in field.into_inner().take() {
+            let text = match answer {
+                None => {
+                    self.error(at, span.clone(), format!("missing `answer.{lang}`"));
+                    ok = false;
+                    continue;
+                }
+                Some(a) if a.get_ref().trim().is_empty() => {
+                    self.error(at, a.span(), format!("`answer.{lang}` is empty"));
+                    ok = false;
+                    continue;
+                }
+                Some(a) => a.into_inner().trim().to_string(),
+            };
+            match lang {
+                "ja" => out.ja = text,
+                "zh" => out.zh = text,
+                _ => out.en = text,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// Checks that need every fact: duplicate ids, related ids, and example
+    /// questions that two facts share.
+    pub fn check_across_facts(&mut self, facts: &[Fact]) {
+        let mut first_of: HashMap<&str, &Fact> = HashMap::new();
+        for fact in facts {
+            if let Some(first) = first_of.insert(&fact.id, fact) {
+                let msg = format!(
+                    "duplicate fact id \"{}\" (also at {}:{})",
+                    fact.id, first.file, first.line
+                );
+                self.push_at_fact(Severity::Error, fact, msg);
+            }
+        }
+        for fact in facts {
+            for r in &fact.related {
+                if !first_of.contains_key(r.as_str()) {
+                    self.push_at_fact(
+                        Severity::Error,
+                        fact,
+                        format!("`related` names unknown fact id \"{r}\""),
+                    );
+                }
+            }
+        }
+        let mut seen: HashMap<String, &str> = HashMap::new();
+        for fact in facts {
+            for (_, list) in fact.questions.iter() {
+                for q in list {
+                    let key = text::normalize(q);
+                    match seen.get(key.as_str()) {
+                        Some(other) if *other != fact.id => {
+                            let msg = format!(
+                                "example question \"{q}\" is also an example of fact \"{other}\""
+                            );
+                            self.push_at_fact(Severity::Warning, fact, msg);
+                        }
+                        _ => {
+                            seen.insert(key, &fact.id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn push_at_fact(&mut self, severity: Severity, fact: &Fact, message: String) {
+        let (file, line) = (fact.file.clone(), fact.line);
+        self.diags.push(Diagnostic {
+            severity,
+            file,
+            line,
+            column: 1,
+            message,
+        });
+    }
+}
+
+/// An http(s) URL with a host: what a member can open.
+fn check_url(u: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(u).map_err(|e| e.to_string())?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("the scheme is {}", parsed.scheme()));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("it has no host".into());
+    }
+    if u.contains(char::is_whitespace) {
+        return Err("it contains a space".into());
+    }
+    Ok(())
+}
