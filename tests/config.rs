@@ -67,9 +67,15 @@ fn an_invalid_config_is_a_clear_error() {
     let err = Config::from_sources(None, env(&[("KOTAE_DISCORD_GUILD_ID", "1")]))
         .unwrap_err()
         .to_string();
+    #[cfg(feature = "discord")]
     assert_eq!(
         err,
         "invalid configuration: `discord.token` is required: set KOTAE_DISCORD_TOKEN or KOTAE_DISCORD_TOKEN_FILE"
+    );
+    #[cfg(not(feature = "discord"))]
+    assert_eq!(
+        err,
+        "invalid configuration: `discord` is set, but this kotae was built without the `discord` adapter (cargo feature `discord`)"
     );
     let file = write(dir.path(), "typo.toml", "stat_dir = \"x\"\n");
     let err = Config::from_sources(Some(&file), env(&[]))

@@ -20,12 +20,12 @@ fn stale_facts_missing_urls_uncited_sources_and_misrouted_examples_are_reported(
     let weather = fact(
         "weather",
         "2026-01-01",
-        "\"How is the weather in Osaka today?\", \"What is the train fare?\"",
+        "\"How is the weather in Osaka today?\", \"Kyoto train fare, what is it?\"",
     );
     let fares = fact(
         "fares",
         "2026-06-01",
-        "\"What is the train fare to Kyoto?\", \"How much is a train ticket?\"",
+        "\"What is the train fare to Kyoto?\", \"How much is a train ticket?\", \"Train fare?\"",
     );
     let facts = format!("{weather}{fares}");
     let files = KnowledgeFiles::from_files(vec![
@@ -61,7 +61,7 @@ fn stale_facts_missing_urls_uncited_sources_and_misrouted_examples_are_reported(
             .any(|m| m.contains("source \"lonely\" is not cited by any fact"))
     );
     assert!(
-        messages.iter().any(|m| m.contains("fact \"weather\": example question (en) \"What is the train fare?\" is answered by fact \"fares\"")),
+        messages.iter().any(|m| m.contains("fact \"weather\": example question (en) \"Kyoto train fare, what is it?\" is answered by fact \"fares\"")),
         "{messages:#?}"
     );
 }

@@ -328,27 +328,60 @@ fn a_url_without_a_host_is_an_error() {
     }
 }
 
-#[test]
-fn one_alias_name_in_two_groups_is_an_error() {
+/// Every error, as `file:line:col: message`, of a base made of the minimal
+/// fact and one more file.
+fn errors_beside_a_fact(name: &str, text: &str) -> Vec<String> {
     let files = KnowledgeFiles::from_files(vec![
         ("sources.toml".into(), SOURCES.into()),
         ("facts/a.toml".into(), MINIMAL_FACT.into()),
-        (
-            "aliases.toml".into(),
-            "[[alias]]\nnames = [\"Vladivostok\", \"ウラジオストク\"]\n\n[[alias]]\nnames = [\"Moscow\", \"VLADIVOSTOK\"]\n"
-                .into(),
-        ),
+        (name.into(), text.into()),
     ]);
-    let errors: Vec<String> = load(&files)
+    load(&files)
         .expect_err("rejected")
         .into_iter()
         .map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn one_alias_name_in_two_groups_is_an_error() {
+    let errors = errors_beside_a_fact(
+        "aliases.toml",
+        "[[alias]]\nnames = [\"Vladivostok\", \"ウラジオストク\"]\n\n[[alias]]\nnames = [\"Moscow\", \"VLADIVOSTOK\"]\n",
+    );
     assert_eq!(
         errors,
         [
             "aliases.toml:5:20: alias name \"VLADIVOSTOK\" is also in the group at aliases.toml:1; a name belongs to one group"
         ]
+    );
+}
+
+#[test]
+fn chat_words_are_checked_like_aliases() {
+    let errors = errors_beside_a_fact(
+        "chat.toml",
+        "[[word]]\nsaid = [\"govt\"]\nmeans = \"government\"\n\n[[word]]\nsaid = [\"lol\", \"GOVT\", \"?!\"]\nmeans = \"\"\n\n[[word]]\nsaid = []\nmeans = \"x\"\n\n[[word]]\nsaid = [\"x\"]\nmean = \"y\"\n",
+    );
+    assert_eq!(
+        errors,
+        [
+            "chat.toml:6:16: chat phrase \"GOVT\" is also said at chat.toml:1; a phrase has one meaning",
+            "chat.toml:6:24: a chat phrase is empty (or only punctuation)",
+            "chat.toml:9:1: a chat word needs at least one phrase in `said`",
+            "chat.toml:15:1: unknown field `mean`, expected `said` or `means`",
+        ]
+    );
+}
+
+#[test]
+fn the_shipped_chat_words_load_with_the_base() {
+    let base = load_embedded().expect("valid").base;
+    assert!(
+        base.chat()
+            .iter()
+            .any(|w| w.means.is_empty() && w.said.iter().any(|s| s == "lol")),
+        "chat.toml is part of the embedded base"
     );
 }
 

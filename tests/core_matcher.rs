@@ -210,3 +210,43 @@ fn a_replaced_base_is_used_by_the_next_question() {
     assert_eq!(fact_of(&k, "how's the weather?"), Some("weather".into()));
     assert_eq!(fact_of(&k, "Where were the Japan Centers?"), None);
 }
+
+#[test]
+fn greetings_and_fillers_around_a_question_weigh_nothing() {
+    let k = kotae();
+    let plain = "when were the japan centers founded";
+    let chatty = "hey all, sorry im new here lol. when were the japan centers founded exactly? tia";
+    let plain_reply = ask(&k, plain);
+    let chatty_reply = ask(&k, chatty);
+    assert_eq!(fact_of(&k, plain).as_deref(), Some("founding"));
+    assert_eq!(fact_of(&k, chatty).as_deref(), Some("founding"), "{chatty}");
+    // The padding neither adds nor costs confidence.
+    assert!((plain_reply.score - chatty_reply.score).abs() < 1e-3);
+}
+
+#[test]
+fn chat_shorthand_is_read_as_what_it_means() {
+    let k = kotae();
+    let snapshot = k.snapshot();
+    let read = snapshot.matcher.read_chat("who funded them jp govt or nah");
+    assert_eq!(read, "who funded them japan government");
+    // Latin shorthand matches whole words only.
+    assert_eq!(snapshot.matcher.read_chat("truth"), "truth");
+    assert_eq!(
+        snapshot.matcher.read_chat("日本中心是干啥的啊"),
+        "日本中心 是什么"
+    );
+}
+
+#[test]
+fn kana_only_and_colloquial_questions_find_their_fact() {
+    let k = kotae();
+    for (q, fact) in [
+        ("にほんせんたーはいつできたの", "founding"),
+        ("ひゆうこうこく って日本も?", "unfriendly-countries"),
+        ("俄罗斯为啥终止备忘录啊", "termination-reason"),
+        ("who funded the JCs, jp govt?", "funding"),
+    ] {
+        assert_eq!(fact_of(&k, q).as_deref(), Some(fact), "{q}");
+    }
+}

@@ -129,4 +129,13 @@ fn explain(kotae: &Kotae, question: &str) {
             c.confidence()
         );
     }
+    let s = ranking.signals();
+    eprintln!(
+        "decision: {} (coverage {:.2}, covered {:.2}, score {:.2}, runner-up {:.2})",
+        if s.answers() { "answer" } else { "decline" },
+        s.coverage,
+        s.covered,
+        s.score,
+        s.runner_up
+    );
 }

@@ -26,6 +26,11 @@ pub struct Args {
     /// Fail below this share of replies in the right language.
     #[arg(long, default_value_t = 0.98)]
     min_lang: f64,
+    /// Also write each case's decision signals to this file (tab-separated:
+    /// in scope, best fact right, then the signals' features), to fit the
+    /// decision with tools/fit_decision.py.
+    #[arg(long)]
+    signals: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -81,7 +86,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut top1: BTreeMap<Lang, Tally> = BTreeMap::new();
     let (mut declined, mut lang_ok) = (Tally::default(), Tally::default());
     let mut misses = Vec::new();
+    let mut signals = String::new();
     for case in &set.case {
+        if args.signals.is_some() {
+            signals.push_str(&signal_line(&kotae, case));
+        }
         let reply = match kotae.ask(&case.q, LangChoice::Detect) {
             Ok(reply) => reply,
             Err(e) => {
@@ -127,6 +136,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             ));
         }
     }
+    if let Some(path) = &args.signals {
+        std::fs::write(path, signals)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     if !misses.is_empty() {
         println!("misses:");
         for m in &misses {
@@ -154,4 +167,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// One case's line for `--signals`: whether it is in scope, whether the best
+/// fact is one it expects, and the decision's features.
+fn signal_line(kotae: &Kotae, case: &Case) -> String {
+    let snapshot = kotae.snapshot();
+    let ranking = snapshot.matcher.rank(&case.q);
+    let right = ranking.candidates.first().is_some_and(|c| {
+        let id = &snapshot.base.facts()[c.fact].id;
+        case.expect.iter().any(|e| e == id)
+    });
+    let features: Vec<String> = ranking
+        .signals()
+        .features()
+        .iter()
+        .map(|f| format!("{f:.4}"))
+        .collect();
+    format!(
+        "{}\t{}\t{}\n",
+        u8::from(!case.expect.is_empty()),
+        u8::from(right),
+        features.join("\t")
+    )
 }

@@ -29,6 +29,8 @@ use std::path::{Path, PathBuf};
 const TOP_LEVEL: &[&str] = &["knowledge", "state_dir", "correction_window_days"];
 /// Sections that `KOTAE_<SECTION>_<KEY>` variables address.
 const SECTIONS: &[&str] = &["matrix", "discord", "http", "log", "embeddings"];
+/// Sections that belong to an adapter, which a build may leave out.
+const ADAPTERS: &[&str] = &["matrix", "discord"];
 /// Keys that only the environment may set.
 const SECRETS: &[&str] = &[
     "matrix.password",
@@ -237,6 +239,11 @@ fn describe(errors: figment::Error) -> String {
                     } else {
                         format!("`{full}` is required")
                     }
+                }
+                figment::error::Kind::UnknownField(field, _) if ADAPTERS.contains(&field.as_str()) => {
+                    format!(
+                        "`{field}` is set, but this kotae was built without the `{field}` adapter (cargo feature `{field}`)"
+                    )
                 }
                 kind if key.is_empty() => kind.to_string(),
                 kind => format!("`{key}`: {kind}"),

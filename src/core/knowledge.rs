@@ -219,12 +219,22 @@ pub struct AliasGroup {
     pub names: Vec<String>,
 }
 
+/// Chat words (`chat.toml`): what members type that the facts never say.
+/// Each phrase in `said` is read as `means` before matching; an empty
+/// `means` makes the phrases weigh nothing (greetings, fillers, particles).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatWord {
+    pub said: Vec<String>,
+    pub means: String,
+}
+
 /// A whole, validated fact base.
 #[derive(Debug, Clone)]
 pub struct FactBase {
     facts: Vec<Fact>,
     sources: Vec<Source>,
     aliases: Vec<AliasGroup>,
+    chat: Vec<ChatWord>,
     by_id: HashMap<String, usize>,
     revision: String,
 }
@@ -235,6 +245,7 @@ impl FactBase {
         facts: Vec<Fact>,
         sources: Vec<Source>,
         aliases: Vec<AliasGroup>,
+        chat: Vec<ChatWord>,
         revision: String,
     ) -> FactBase {
         let by_id = facts
@@ -246,6 +257,7 @@ impl FactBase {
             facts,
             sources,
             aliases,
+            chat,
             by_id,
             revision,
         }
@@ -261,6 +273,10 @@ impl FactBase {
 
     pub fn aliases(&self) -> &[AliasGroup] {
         &self.aliases
+    }
+
+    pub fn chat(&self) -> &[ChatWord] {
+        &self.chat
     }
 
     pub fn fact(&self, id: &str) -> Option<&Fact> {

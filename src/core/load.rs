@@ -1,7 +1,7 @@
 //! Loading and validating a knowledge directory.
 //!
-//! A knowledge directory holds `sources.toml`, an optional `aliases.toml` and
-//! `facts/*.toml`. Loading reads everything, checks everything, and returns
+//! A knowledge directory holds `sources.toml`, an optional `aliases.toml`
+//! and `chat.toml`, and `facts/*.toml`. Loading reads everything, checks everything, and returns
 //! either a whole [`FactBase`] (with warnings) or every problem found, each
 //! with its file, line and column. It never half-loads: a base with one error
 //! is not served, so moderators can fix a file while the bot keeps the last
@@ -20,7 +20,7 @@ pub use files::{Limits, MAX_BASE_VAR, MAX_FILE_VAR, OPTIONAL_FILES, display_name
 pub use raw::MAX_PART_BYTES;
 
 use super::knowledge::{Fact, FactBase, Source};
-use raw::{AliasesFile, FactsFile, RawFile, SourcesFile};
+use raw::{AliasesFile, ChatFile, FactsFile, RawFile, SourcesFile};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fmt;
@@ -181,6 +181,7 @@ pub fn load(files: &KnowledgeFiles) -> Result<Loaded, Vec<Diagnostic>> {
     }
     let mut sources = Vec::new();
     let mut aliases = Vec::new();
+    let mut chat = Vec::new();
     let mut raw_facts = Vec::new();
     let mut failed_parts = 0;
     for (at, kind) in &parts {
@@ -205,6 +206,11 @@ pub fn load(files: &KnowledgeFiles) -> Result<Loaded, Vec<Diagnostic>> {
                     aliases.extend(f.alias.into_iter().filter_map(|a| v.alias(at, a)));
                 }
             }
+            Kind::Chat => {
+                if let Some(f) = v.parse::<ChatFile>(at) {
+                    chat.extend(f.word.into_iter().filter_map(|w| v.chat_word(at, w)));
+                }
+            }
             Kind::Facts => {
                 if let Some(f) = v.parse::<FactsFile>(at) {
                     raw_facts.extend(f.fact.into_iter().map(|fact| (at, fact)));
@@ -224,7 +230,7 @@ pub fn load(files: &KnowledgeFiles) -> Result<Loaded, Vec<Diagnostic>> {
     if diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(diags);
     }
-    let base = FactBase::new(facts, sources, aliases, files.revision());
+    let base = FactBase::new(facts, sources, aliases, chat, files.revision());
     Ok(Loaded {
         base,
         warnings: diags,
@@ -254,6 +260,7 @@ fn too_large(v: &mut Validator, at: &Checked) {
 enum Kind {
     Sources,
     Aliases,
+    Chat,
     Facts,
 }
 
@@ -262,6 +269,7 @@ impl Kind {
         match name {
             "sources.toml" => Kind::Sources,
             "aliases.toml" => Kind::Aliases,
+            "chat.toml" => Kind::Chat,
             _ => Kind::Facts,
         }
     }
@@ -271,6 +279,7 @@ impl Kind {
         match self {
             Kind::Sources => SourcesFile::ROOT,
             Kind::Aliases => AliasesFile::ROOT,
+            Kind::Chat => ChatFile::ROOT,
             Kind::Facts => FactsFile::ROOT,
         }
     }

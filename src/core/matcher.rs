@@ -11,11 +11,17 @@
 //! *coverage*: the share of the question's content, weighted by rarity, that
 //! the best fact accounts for. Unknown words weigh like the rarest known
 //! ones, which is what makes an off-topic question fall below the bar.
+//!
+//! Chat is read before it is matched: the phrases of `chat.toml` are
+//! replaced by what they mean ("spb" by "st petersburg", 啥 by 什么) or
+//! dropped when they mean nothing here ("lol", "sorry im new", 请问), so
+//! greetings and fillers neither rank facts nor count as unknown words.
 
 use super::knowledge::FactBase;
 use super::text::{self, Segment};
 use aho_corasick::{AhoCorasick, MatchKind};
 use rust_stemmers::{Algorithm, Stemmer};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// BM25 term-frequency saturation and length normalisation.
@@ -33,13 +39,6 @@ const QUESTION_MATCH_WEIGHT: f32 = 1.0;
 const MIN_RANKING_IDF: f32 = 0.05;
 /// Single Han characters say little on their own; bigrams carry the meaning.
 const UNIGRAM_QUERY_WEIGHT: f32 = 0.2;
-/// A question is answered when its best fact covers this share of it...
-pub const MIN_COVERAGE: f32 = 0.5;
-/// ...or when the fact covers this much rarity-weighted content (about three
-/// distinctive words) and at least [`MIN_COVERAGE_WITH_EVIDENCE`] of it: a
-/// long, chatty question about a fact says more than the fact's vocabulary.
-pub const STRONG_EVIDENCE: f32 = 7.0;
-pub const MIN_COVERAGE_WITH_EVIDENCE: f32 = 0.25;
 /// Hiragana is mostly grammar (particles, endings): it weighs this much at most.
 const HIRAGANA_MAX_WEIGHT: f32 = 0.2;
 /// What a question term found only in a fact's answer text adds to coverage.
@@ -58,18 +57,16 @@ pub struct Candidate {
     pub coverage: f32,
     /// The rarity-weighted content it accounts for, in idf units.
     pub covered: f32,
+    /// The largest share of one of its example questions that the question
+    /// says, 0 to 1.
+    pub example: f32,
 }
 
 impl Candidate {
     /// One number for ranking and display: the score, discounted by how
     /// much of the question is left unexplained.
     pub fn confidence(&self) -> f32 {
-        self.score * self.coverage
-    }
-
-    pub fn is_answer(&self) -> bool {
-        self.coverage >= MIN_COVERAGE
-            || (self.covered >= STRONG_EVIDENCE && self.coverage >= MIN_COVERAGE_WITH_EVIDENCE)
+        self.score * self.coverage * (0.5 + self.example)
     }
 }
 
@@ -77,12 +74,94 @@ impl Candidate {
 #[derive(Debug, Clone, Default)]
 pub struct Ranking {
     pub candidates: Vec<Candidate>,
+    /// The share of the question's weight that no fact knows at all.
+    pub unknown: f32,
 }
 
 impl Ranking {
     /// The best candidate if it is good enough to answer with.
     pub fn answer(&self) -> Option<&Candidate> {
-        self.candidates.first().filter(|c| c.is_answer())
+        self.candidates.first().filter(|_| self.signals().answers())
+    }
+
+    /// What the decision to answer rests on.
+    pub fn signals(&self) -> Signals {
+        let Some(best) = self.candidates.first() else {
+            return Signals::default();
+        };
+        let runner_up = self.candidates.get(1).map_or(0.0, |c| c.confidence());
+        Signals {
+            coverage: best.coverage,
+            covered: best.covered,
+            score: best.score,
+            runner_up: if best.confidence() > 0.0 {
+                (runner_up / best.confidence()).min(1.0)
+            } else {
+                1.0
+            },
+            unknown: self.unknown,
+            example: best.example,
+        }
+    }
+}
+
+/// The signals the decision to answer or decline is made on.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Signals {
+    /// The best fact's rarity-weighted share of the question, 0 to 1.
+    pub coverage: f32,
+    /// The content it accounts for, in idf units.
+    pub covered: f32,
+    /// Its BM25 score.
+    pub score: f32,
+    /// The runner-up's confidence as a share of the best one's, 0 to 1: near
+    /// 1 when two facts explain the question equally well.
+    pub runner_up: f32,
+    /// The share of the question no fact knows a word of: what a near-miss
+    /// asks about (a birthday, a phone number) is usually here.
+    pub unknown: f32,
+    /// The largest share of one of the best fact's example questions that
+    /// the question says.
+    pub example: f32,
+}
+
+/// The decision: a linear model over the signals' features (bias,
+/// coverage, ln(1+covered), ln(1+score), runner-up, unknown, example),
+/// fitted on the train split of the chat question set with
+/// `kotae eval tests/eval/chat-train.toml --signals F` and
+/// `python3 tools/fit_decision.py F --max-oos-answered 0.15`: a logistic
+/// fit, then tuned for right answers plus declines, with the threshold that
+/// answers at most 15% of train's out-of-scope questions. Refit after a
+/// change to the matcher or to the shipped base's vocabulary.
+const DECISION_WEIGHTS: [f32; 7] = [-1.916, 1.894, 0.091, 0.383, -0.383, -1.009, 0.781];
+const DECISION_THRESHOLD: f32 = 0.298;
+
+impl Signals {
+    /// The features the model weighs, bias first.
+    pub fn features(&self) -> [f32; 7] {
+        [
+            1.0,
+            self.coverage,
+            self.covered.ln_1p(),
+            self.score.ln_1p(),
+            self.runner_up,
+            self.unknown,
+            self.example,
+        ]
+    }
+
+    /// Whether the best fact is good enough to answer with.
+    pub fn answers(&self) -> bool {
+        if self.coverage <= 0.0 {
+            return false;
+        }
+        let z: f32 = self
+            .features()
+            .iter()
+            .zip(DECISION_WEIGHTS)
+            .map(|(x, w)| x * w)
+            .sum();
+        z >= DECISION_THRESHOLD
     }
 }
 
@@ -103,6 +182,10 @@ pub struct Matcher {
     question_postings: Vec<Vec<(u32, f32)>>,
     /// Per example question, its fact and BM25 length factor.
     questions: Vec<(u32, f32)>,
+    /// Per example question, its distinct terms, sorted.
+    question_terms: Vec<Vec<u32>>,
+    /// Per fact, the range of its example questions in `questions`.
+    fact_questions: Vec<std::ops::Range<u32>>,
     idf: Vec<f32>,
     /// BM25's per-document length factor, `K1 * (1 - B + B * len / avg)`.
     length_factor: Vec<f32>,
@@ -111,6 +194,12 @@ pub struct Matcher {
     aliases: Option<AhoCorasick>,
     /// Alias group and whether the name is Latin (needs word boundaries), per pattern.
     alias_patterns: Vec<(u32, bool)>,
+    /// Chat phrases (see [`ChatWord`](super::knowledge::ChatWord)), with
+    /// per pattern its meaning (an index into `chat_means`) and whether it
+    /// is Latin.
+    chat: Option<AhoCorasick>,
+    chat_patterns: Vec<(u32, bool)>,
+    chat_means: Vec<String>,
     /// Known Latin words by character count, for typo correction.
     words_by_len: Vec<Vec<String>>,
     stemmer: Stemmer,
@@ -161,12 +250,22 @@ impl Matcher {
                 }
                 ids
             };
+            let first = m.questions.len() as u32;
             for (_, list) in fact.questions.iter() {
                 for q in list {
                     let ids = add(q, QUESTION_WEIGHT, &mut m);
-                    m.index_question(i, ids);
+                    // What the example says, read as a member's question is:
+                    // "日本センターって何?" says all of itself.
+                    let read = m.read_chat(&text::normalize(q)).into_owned();
+                    let said: Vec<u32> = m
+                        .index_terms(&read)
+                        .iter()
+                        .filter_map(|t| m.terms.get(t).copied())
+                        .collect();
+                    m.index_question(i, ids, said);
                 }
             }
+            m.fact_questions.push(first..m.questions.len() as u32);
             for (_, list) in fact.keywords.iter() {
                 for k in list {
                     add(k, KEYWORD_WEIGHT, &mut m);
@@ -205,22 +304,33 @@ impl Matcher {
                 names.push(norm);
             }
         }
-        let aliases = (!names.is_empty()).then(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&names)
-                .expect("alias names are plain strings")
-        });
+        let aliases = automaton(&names);
+        let (mut phrases, mut chat_patterns, mut chat_means) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, word) in base.chat().iter().enumerate() {
+            chat_means.push(text::normalize(&word.means));
+            for said in &word.said {
+                let norm = text::normalize(said);
+                if !norm.is_empty() {
+                    chat_patterns.push((i as u32, !norm.chars().any(text::is_cjk)));
+                    phrases.push(norm);
+                }
+            }
+        }
         Matcher {
             terms: HashMap::new(),
             postings: Vec::new(),
             question_postings: Vec::new(),
             questions: Vec::new(),
+            question_terms: Vec::new(),
+            fact_questions: Vec::new(),
             idf: Vec::new(),
             length_factor: Vec::new(),
             rare_idf: 0.0,
             aliases,
             alias_patterns,
+            chat: automaton(&phrases),
+            chat_patterns,
+            chat_means,
             words_by_len: Vec::new(),
             stemmer: Stemmer::create(Algorithm::English),
         }
@@ -237,13 +347,34 @@ impl Matcher {
 
     /// Indexes one example question on its own, so a question close to one
     /// example as a whole is preferred over one that shares words with many.
-    fn index_question(&mut self, fact: usize, mut ids: Vec<u32>) {
+    fn index_question(&mut self, fact: usize, mut ids: Vec<u32>, mut said: Vec<u32>) {
         let id = self.questions.len() as u32;
         self.questions.push((fact as u32, ids.len() as f32));
         ids.sort_unstable();
         for run in ids.chunk_by(|a, b| a == b) {
             self.question_postings[run[0] as usize].push((id, run.len() as f32));
         }
+        said.sort_unstable();
+        said.dedup();
+        self.question_terms.push(said);
+    }
+
+    /// How much of the fact's closest example question the question says:
+    /// the largest share of one example's distinct terms found among the
+    /// question's. "what are the japan centers" says all of "What were the
+    /// Japan Centers?", though every word of it is in every fact.
+    fn example_overlap(&self, terms: &[u32], fact: u32) -> f32 {
+        let range = self.fact_questions[fact as usize].clone();
+        range
+            .map(|q| {
+                let example = &self.question_terms[q as usize];
+                let shared = example
+                    .iter()
+                    .filter(|t| terms.binary_search(t).is_ok())
+                    .count();
+                shared as f32 / example.len().max(1) as f32
+            })
+            .fold(0.0, f32::max)
     }
 
     fn finish(&mut self, lengths: Vec<f32>, mut words: Vec<String>) {
@@ -302,17 +433,44 @@ impl Matcher {
         &'a self,
         norm: &'a str,
     ) -> impl Iterator<Item = (usize, usize, u32)> + 'a {
-        let bytes = norm.as_bytes();
         self.aliases
             .iter()
             .flat_map(move |ac| ac.find_iter(norm))
             .filter_map(move |m| {
                 let (group, latin) = self.alias_patterns[m.pattern().as_usize()];
-                let boundary = |i: Option<&u8>| i.is_none_or(|b| !b.is_ascii_alphanumeric());
-                let whole_word = boundary(m.start().checked_sub(1).and_then(|i| bytes.get(i)))
-                    && boundary(bytes.get(m.end()));
-                (!latin || whole_word).then_some((m.start(), m.end(), group))
+                (!latin || whole_word(norm, m.start(), m.end())).then_some((
+                    m.start(),
+                    m.end(),
+                    group,
+                ))
             })
+    }
+
+    /// A normalised question as the fact base would say it: chat phrases
+    /// replaced by their meaning, or by nothing.
+    pub fn read_chat<'a>(&self, norm: &'a str) -> Cow<'a, str> {
+        let Some(ac) = &self.chat else {
+            return Cow::Borrowed(norm);
+        };
+        let mut out = String::new();
+        let mut last = 0;
+        for m in ac.find_iter(norm) {
+            let (meaning, latin) = self.chat_patterns[m.pattern().as_usize()];
+            if latin && !whole_word(norm, m.start(), m.end()) {
+                continue;
+            }
+            out.push_str(&norm[last..m.start()]);
+            out.push(' ');
+            out.push_str(&self.chat_means[meaning as usize]);
+            out.push(' ');
+            last = m.end();
+        }
+        if last == 0 {
+            return Cow::Borrowed(norm);
+        }
+        out.push_str(&norm[last..]);
+        // Collapses the spaces left where phrases were dropped.
+        Cow::Owned(out.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 
     /// Corrects a misspelt Latin word to the closest known word, if one is close.
@@ -364,16 +522,34 @@ impl Matcher {
         for (start, end, group) in self.alias_matches(norm) {
             if let Some(t) = lookup(&alias_term(group)) {
                 a.terms.push((t, 1.0));
-                for u in a
-                    .units
-                    .iter_mut()
-                    .filter(|u| (start..end).contains(&u.offset))
-                {
-                    u.covered_by.push(t);
-                }
+                self.merge_name(&mut a.units, start..end, t);
             }
         }
         a
+    }
+
+    /// Makes the pieces of a name one unit, weighing what its rarest piece
+    /// weighs: a name is one thing however many characters it is written
+    /// with, so 林官房長官 must not outweigh the 誕生日 a question asks about.
+    fn merge_name(&self, units: &mut Vec<Unit>, span: std::ops::Range<usize>, term: u32) {
+        let Some(first) = units.iter().position(|u| span.contains(&u.offset)) else {
+            return;
+        };
+        let mut covered_by = vec![term];
+        let mut weight: f32 = 0.0;
+        let mut end = first;
+        while end < units.len() && span.contains(&units[end].offset) {
+            covered_by.extend_from_slice(&units[end].covered_by);
+            weight = weight.max(units[end].weight);
+            end += 1;
+        }
+        let unit = Unit {
+            offset: span.start,
+            len: span.end - span.start,
+            weight,
+            covered_by,
+        };
+        units.splice(first..end, [unit]);
     }
 
     fn analyze_cjk(&self, a: &mut Analysis, offset: usize, run: &str) {
@@ -424,8 +600,9 @@ impl Matcher {
     /// covers, for moderators wondering why the bot answered as it did.
     pub fn explain(&self, question: &str, facts: &[usize]) -> String {
         let norm = text::normalize(question);
+        let norm = self.read_chat(&norm);
         let a = self.analyze(&norm);
-        let mut out = String::new();
+        let mut out = format!("  read as: {norm}\n");
         for u in &a.units {
             let covered: Vec<String> = facts
                 .iter()
@@ -455,7 +632,8 @@ impl Matcher {
 
     /// [`Matcher::rank`] for text already through [`text::normalize`].
     pub fn rank_normalized(&self, norm: &str) -> Ranking {
-        let a = self.analyze(norm);
+        let read = self.read_chat(norm);
+        let a = self.analyze(&read);
         let mut scores = Accumulator::new(self.length_factor.len());
         let mut question_scores = Accumulator::new(self.questions.len());
         let mut seen: Vec<u32> = Vec::with_capacity(a.terms.len());
@@ -492,6 +670,7 @@ impl Matcher {
                 score,
                 coverage: 0.0,
                 covered: 0.0,
+                example: 0.0,
             })
             .collect();
         let by_score =
@@ -502,16 +681,35 @@ impl Matcher {
         }
         candidates.sort_unstable_by(by_score);
         let total: f32 = a.units.iter().map(|u| u.weight).sum();
+        // The question's terms as an example question's are taken, for
+        // comparing the two.
+        let mut terms: Vec<u32> = self
+            .index_terms(&read)
+            .iter()
+            .filter_map(|t| self.terms.get(t).copied())
+            .collect();
+        terms.sort_unstable();
+        terms.dedup();
         for c in candidates.iter_mut().take(RERANK) {
             c.covered = self.covered(&a, c.fact as u32);
             c.coverage = if total > 0.0 { c.covered / total } else { 0.0 };
+            c.example = self.example_overlap(&terms, c.fact as u32);
         }
         candidates.sort_by(|a, b| {
             b.confidence()
                 .total_cmp(&a.confidence())
                 .then(a.fact.cmp(&b.fact))
         });
-        Ranking { candidates }
+        let unknown: f32 = a
+            .units
+            .iter()
+            .filter(|u| u.covered_by.is_empty())
+            .map(|u| u.weight)
+            .sum();
+        Ranking {
+            candidates,
+            unknown: if total > 0.0 { unknown / total } else { 0.0 },
+        }
     }
 
     fn covered(&self, a: &Analysis, fact: u32) -> f32 {
@@ -538,6 +736,24 @@ impl Matcher {
             })
             .sum()
     }
+}
+
+/// A leftmost-longest automaton over phrases, or None when there are none.
+fn automaton(phrases: &[String]) -> Option<AhoCorasick> {
+    (!phrases.is_empty()).then(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(phrases)
+            .expect("phrases are plain strings")
+    })
+}
+
+/// Whether `norm[start..end]` is whole words: a Latin name must not match
+/// inside a longer word ("ru" in "truth").
+fn whole_word(norm: &str, start: usize, end: usize) -> bool {
+    let bytes = norm.as_bytes();
+    let boundary = |i: Option<&u8>| i.is_none_or(|b| !b.is_ascii_alphanumeric());
+    boundary(start.checked_sub(1).and_then(|i| bytes.get(i))) && boundary(bytes.get(end))
 }
 
 /// Scores by dense index, remembering which were touched so reading them

@@ -5,7 +5,7 @@
 //! Power levels belong to a room, so a member can moderate one room and not
 //! another; the list is for moderators who hold no rank in the rooms where
 //! they happen to ask. What the commands do is platform-neutral and lives
-//! in `crate::serve::moderation`.
+//! in `crate::service::moderation`.
 
 use super::MatrixConfig;
 use matrix_sdk::Room;

@@ -9,7 +9,7 @@ pub fn knowledge_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
     std::fs::create_dir(dir.path().join("facts")).unwrap();
-    for name in ["sources.toml", "aliases.toml"] {
+    for name in ["sources.toml", "aliases.toml", "chat.toml"] {
         std::fs::copy(src.join(name), dir.path().join(name)).unwrap();
     }
     for entry in std::fs::read_dir(src.join("facts")).unwrap() {

@@ -143,6 +143,24 @@ pub struct RawAlias {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct ChatFile {
+    #[serde(default)]
+    pub word: Vec<Spanned<RawChatWord>>,
+}
+
+impl RawFile for ChatFile {
+    const ROOT: &'static str = "word";
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChatWord {
+    pub said: Vec<Spanned<String>>,
+    pub means: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FactsFile {
     #[serde(default)]
     pub fact: Vec<Spanned<RawFact>>,

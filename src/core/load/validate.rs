@@ -1,9 +1,11 @@
 //! Validating a knowledge directory's parsed files into facts, sources and
 //! alias groups, with every problem located by file, line and column.
 
-use super::raw::{RawAlias, RawFact, RawPerLang, RawSource};
+use super::raw::{RawAlias, RawChatWord, RawFact, RawPerLang, RawSource};
 use super::{Diagnostic, Severity};
-use crate::core::knowledge::{AliasGroup, Fact, PartialDate, PerLang, Reliability, Source, Status};
+use crate::core::knowledge::{
+    AliasGroup, ChatWord, Fact, PartialDate, PerLang, Reliability, Source, Status,
+};
 use crate::core::text;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -47,6 +49,8 @@ pub struct Validator {
     source_lines: HashMap<String, (String, usize)>,
     /// Each normalised alias name seen, with where.
     alias_names: HashMap<String, (String, usize)>,
+    /// Each normalised chat phrase seen, with where.
+    chat_phrases: HashMap<String, (String, usize)>,
 }
 
 impl Validator {
@@ -200,6 +204,46 @@ impl Validator {
             return None;
         }
         Some(AliasGroup { names })
+    }
+
+    pub fn chat_word(&mut self, at: At, raw: Spanned<RawChatWord>) -> Option<ChatWord> {
+        let table = raw.span();
+        let line = at.line_col(table.start).0;
+        let raw = raw.into_inner();
+        let mut said = Vec::new();
+        for phrase in raw.said {
+            let key = text::normalize(phrase.get_ref());
+            if key.is_empty() {
+                self.error(
+                    at,
+                    phrase.span(),
+                    "a chat phrase is empty (or only punctuation)",
+                );
+                continue;
+            }
+            // One phrase with two meanings would depend on file order.
+            match self.chat_phrases.get(&key) {
+                Some((file, first)) if (file.as_str(), *first) != (at.file, line) => {
+                    let msg = format!(
+                        "chat phrase \"{}\" is also said at {file}:{first}; a phrase has one meaning",
+                        phrase.get_ref()
+                    );
+                    self.error(at, phrase.span(), msg);
+                }
+                _ => {
+                    self.chat_phrases.insert(key, (at.file.to_string(), line));
+                }
+            }
+            said.push(phrase.into_inner());
+        }
+        if said.is_empty() {
+            self.error(at, table, "a chat word needs at least one phrase in `said`");
+            return None;
+        }
+        Some(ChatWord {
+            said,
+            means: raw.means.into_inner(),
+        })
     }
 
     pub fn fact(

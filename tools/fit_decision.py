@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Fits kotae's decision to answer or decline (src/core/matcher.rs).
+
+Input: the file `kotae eval SET --signals FILE` writes, one case per line:
+in scope (0/1), best fact right (0/1), then the features of
+`Signals::features` (bias first). A logistic model learns when the best fact
+is a right answer; then a coordinate search moves the weights to maximise
+right answers plus out-of-scope declines on the same data, each time with
+the lowest threshold whose share of out-of-scope questions answered stays
+at or under --max-oos-answered. Prints the
+constants to paste into matcher.rs, and the trade-off around them.
+
+    python3 tools/fit_decision.py FILE [--max-oos-answered 0.20] [--check OTHER]
+
+Plain Python, no dependencies: the data is a few hundred lines.
+"""
+import argparse
+import math
+
+
+def read(path):
+    rows = []
+    for line in open(path, encoding="utf-8"):
+        parts = line.split("\t")
+        if len(parts) < 3:
+            continue
+        in_scope, right = int(parts[0]), int(parts[1])
+        rows.append((in_scope, right, [float(x) for x in parts[2:]]))
+    return rows
+
+
+def fit(rows, l2=0.01, steps=20000, rate=0.5):
+    n = len(rows[0][2])
+    w = [0.0] * n
+    for _ in range(steps):
+        grad = [0.0] * n
+        for in_scope, right, x in rows:
+            y = 1.0 if in_scope and right else 0.0
+            z = sum(a * b for a, b in zip(w, x))
+            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+            for i in range(n):
+                grad[i] += (p - y) * x[i]
+        for i in range(n):
+            reg = l2 * w[i] if i > 0 else 0.0
+            w[i] -= rate * (grad[i] / len(rows) + reg)
+    return w
+
+
+def score(rows, w, t):
+    """(in-scope right answers, in-scope total, out-of-scope declined, out-of-scope total)."""
+    right = total = declined = oos = 0
+    for in_scope, ok, x in rows:
+        answers = x[1] > 0 and sum(a * b for a, b in zip(w, x)) >= t
+        if in_scope:
+            total += 1
+            right += int(answers and ok)
+        else:
+            oos += 1
+            declined += int(not answers)
+    return right, total, declined, oos
+
+
+def threshold(rows, w, max_oos):
+    """The lowest threshold that answers at most max_oos of the out-of-scope rows."""
+    oos = sorted((sum(a * b for a, b in zip(w, x)) for s, _, x in rows if not s and x[1] > 0), reverse=True)
+    n = sum(1 for s, _, _ in rows if not s)
+    allowed = int(max_oos * n)
+    if allowed >= len(oos):
+        return -1e9
+    return oos[allowed] + 1e-4
+
+
+def objective(rows, w, max_oos):
+    t = threshold(rows, w, max_oos)
+    right, _, declined, _ = score(rows, w, t)
+    return right + declined, t
+
+
+def search(rows, w, max_oos):
+    best, _ = objective(rows, w, max_oos)
+    for step in (0.5, 0.25, 0.1, 0.05, 0.02):
+        improved = True
+        while improved:
+            improved = False
+            for i in range(len(w)):
+                for d in (step, -step):
+                    trial = list(w)
+                    trial[i] += d
+                    j, _ = objective(rows, trial, max_oos)
+                    if j > best:
+                        best, w, improved = j, trial, True
+    return w
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("file")
+    ap.add_argument("--max-oos-answered", type=float, default=0.20)
+    ap.add_argument("--check", help="another signals file to report on, never fitted on")
+    args = ap.parse_args()
+    rows = read(args.file)
+    w = search(rows, fit(rows), args.max_oos_answered)
+    t = threshold(rows, w, args.max_oos_answered)
+    print("const DECISION_WEIGHTS: [f32; %d] = [%s];" % (len(w), ", ".join("%.3f" % v for v in w)))
+    print("const DECISION_THRESHOLD: f32 = %.3f;" % t)
+    for label, data in [("fitted on", rows)] + ([("check", read(args.check))] if args.check else []):
+        for dt in (-0.5, 0.0, 0.5):
+            right, total, declined, oos = score(data, w, t + dt)
+            print("%-9s threshold %+.3f: in scope right %d/%d = %.3f, out of scope declined %d/%d = %.3f"
+                  % (label, t + dt, right, total, right / total, declined, oos, declined / max(oos, 1)))
+
+
+if __name__ == "__main__":
+    main()
