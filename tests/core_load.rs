@@ -2,7 +2,9 @@
 //! moderator can make is reported with its file, line and column, all at
 //! once, and nothing is loaded.
 
-use kotae::core::load::{Diagnostic, KnowledgeFiles, Limits, Severity, load, load_embedded};
+use kotae::core::load::{
+    Diagnostic, KnowledgeFiles, Limits, MAX_ERRORS, Severity, load, load_embedded,
+};
 
 const SOURCES: &str = r#"
 [[source]]
@@ -405,4 +407,143 @@ fn a_base_of_10000_facts_fits_within_the_default_limits() {
     drop(text);
     let loaded = load(&files).expect("a valid base");
     assert_eq!(loaded.base.facts().len(), 10_000);
+}
+
+/// Every diagnostic of `files`, which must be rejected, as
+/// `file:line:col: message`.
+fn all_errors(files: Vec<(&str, String)>) -> Vec<String> {
+    let files = files.into_iter().map(|(n, t)| (n.to_string(), t)).collect();
+    load(&KnowledgeFiles::from_files(files))
+        .expect_err("rejected")
+        .into_iter()
+        .inspect(|d| assert_eq!(d.severity, Severity::Error, "{d}"))
+        .map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message))
+        .collect()
+}
+
+#[test]
+fn errors_are_capped_across_files_and_reading_stops_at_the_cap() {
+    // Four files of 40 broken tables: 160 errors, more than are shown.
+    let broken = "[[fact]]\nid = = =\n".repeat(40);
+    let errors = all_errors(vec![
+        ("sources.toml", SOURCES.into()),
+        ("facts/a.toml", broken.clone()),
+        ("facts/b.toml", broken.clone()),
+        ("facts/c.toml", broken.clone()),
+        ("facts/d.toml", broken),
+    ]);
+    assert_eq!(errors.len(), MAX_ERRORS + 1, "{errors:#?}");
+    assert!(errors[0].starts_with("facts/a.toml:2:6: "), "{errors:#?}");
+    assert!(errors[1].starts_with("facts/a.toml:4:6: "), "{errors:#?}");
+    assert!(errors[40].starts_with("facts/b.toml:2:6: "), "{errors:#?}");
+    assert!(
+        errors[MAX_ERRORS - 1].starts_with("facts/c.toml:40:6: "),
+        "{errors:#?}"
+    );
+    assert_eq!(
+        errors[MAX_ERRORS],
+        format!(
+            "facts/c.toml:41:1: checking stopped here after {MAX_ERRORS} errors: the rest of \
+             this file and 1 more file were not checked; fix the errors shown and check again"
+        )
+    );
+    assert!(!errors.iter().any(|e| e.starts_with("facts/d.toml")));
+}
+
+#[test]
+fn files_of_many_tables_that_are_not_facts_stop_at_the_cap() {
+    // Each table parses and lacks four fields: four errors a table. Across
+    // four files of 1.6 MB each, the first 25 tables are reported.
+    let tables = "[[fact]]\nid = \"x\"\n".repeat(100_000);
+    let errors = all_errors(vec![
+        ("sources.toml", SOURCES.into()),
+        ("facts/a.toml", tables.clone()),
+        ("facts/b.toml", tables.clone()),
+        ("facts/c.toml", tables.clone()),
+        ("facts/d.toml", tables),
+    ]);
+    assert_eq!(errors.len(), MAX_ERRORS + 1, "{errors:#?}");
+    assert_eq!(
+        errors[0],
+        "facts/a.toml:1:1: missing `sources`: every fact cites at least one source"
+    );
+    assert!(errors[MAX_ERRORS - 1].starts_with("facts/a.toml:49:1: "));
+    assert_eq!(
+        errors[MAX_ERRORS],
+        format!(
+            "facts/a.toml:51:1: checking stopped here after {MAX_ERRORS} errors: the rest of \
+             this file and 3 more files were not checked; fix the errors shown and check again"
+        )
+    );
+}
+
+#[test]
+fn errors_past_the_cap_in_one_table_are_counted_and_located() {
+    let unknown: Vec<String> = (0..MAX_ERRORS + 50).map(|i| format!("\"s{i}\"")).collect();
+    let fact = MINIMAL_FACT.replace(
+        r#"sources = ["press"]"#,
+        &format!("sources = [{}]", unknown.join(", ")),
+    );
+    let errors = all_errors(vec![
+        ("sources.toml", SOURCES.into()),
+        ("facts/a.toml", fact.clone()),
+    ]);
+    assert_eq!(errors.len(), MAX_ERRORS + 1, "{errors:#?}");
+    assert_eq!(
+        errors[0],
+        r#"facts/a.toml:4:12: unknown source id "s0": it is not in sources.toml"#
+    );
+    let column = 12 + unknown[..MAX_ERRORS].join(", ").len() + 2;
+    assert_eq!(
+        errors[MAX_ERRORS],
+        format!(
+            "facts/a.toml:4:{column}: 50 more errors from here on were not shown (at most \
+             {MAX_ERRORS} errors are); fix the errors shown and check again"
+        )
+    );
+    // With a file after it, that file is not read.
+    let errors = all_errors(vec![
+        ("sources.toml", SOURCES.into()),
+        ("facts/a.toml", fact),
+        ("facts/b.toml", "[[fact]]\nid = = =\n".into()),
+    ]);
+    assert_eq!(errors.len(), MAX_ERRORS + 1, "{errors:#?}");
+    assert_eq!(
+        errors[MAX_ERRORS],
+        format!(
+            "facts/a.toml:4:{column}: 50 more errors from here on were not shown (at most \
+             {MAX_ERRORS} errors are), and checking stopped at facts/b.toml:1: that file was \
+             not checked; fix the errors shown and check again"
+        )
+    );
+}
+
+#[test]
+fn facts_are_checked_against_sources_whatever_the_order_of_the_files() {
+    let files = KnowledgeFiles::from_files(vec![
+        ("facts/a.toml".into(), MINIMAL_FACT.into()),
+        ("sources.toml".into(), SOURCES.into()),
+    ]);
+    let loaded = load(&files).expect("valid");
+    assert_eq!(loaded.base.fact("minimal").unwrap().sources, ["press"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_to_dev_zero_is_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("facts")).unwrap();
+    std::fs::write(dir.path().join("sources.toml"), SOURCES).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("facts/zero.toml")).unwrap();
+    let errors: Vec<String> = KnowledgeFiles::read_dir_within(dir.path(), &Limits::default())
+        .expect_err("refused")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "facts/zero.toml:1:1: error: not a regular file (a device); only regular files, or links to them, are read"
+        ]
+    );
 }

@@ -1,11 +1,12 @@
 //! Loading and validating a knowledge directory.
 //!
 //! A knowledge directory holds `sources.toml`, an optional `aliases.toml`
-//! and `chat.toml`, and `facts/*.toml`. Loading reads everything, checks everything, and returns
-//! either a whole [`FactBase`] (with warnings) or every problem found, each
-//! with its file, line and column. It never half-loads: a base with one error
-//! is not served, so moderators can fix a file while the bot keeps the last
-//! good base.
+//! and `chat.toml`, and `facts/*.toml`. Loading reads everything, checks
+//! everything, and returns either a whole [`FactBase`] (with warnings) or the
+//! problems found, each with its file, line and column: all of them up to
+//! [`MAX_ERRORS`] errors, where checking stops and one more error says what
+//! was not shown. It never half-loads: a base with one error is not served,
+//! so moderators can fix a file while the bot keeps the last good base.
 //!
 //! Three steps, one file each: [`files`] finds and reads the files (regular
 //! files only, within [`Limits`]), [`raw`] is their schema and parses them
@@ -18,6 +19,7 @@ mod validate;
 
 pub use files::{Limits, MAX_BASE_VAR, MAX_FILE_VAR, OPTIONAL_FILES, display_name, fingerprint};
 pub use raw::MAX_PART_BYTES;
+pub use validate::MAX_ERRORS;
 
 use super::knowledge::{Fact, FactBase, Source};
 use raw::{AliasesFile, ChatFile, FactsFile, RawFile, SourcesFile};
@@ -25,7 +27,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
-use validate::{Checked, Validator};
+use validate::{Checked, Untold, Validator};
 
 /// The fact base compiled into the binary, so `kotae` answers from anywhere.
 static EMBEDDED: include_dir::Dir<'static> =
@@ -155,78 +157,98 @@ pub fn load_embedded() -> Result<Loaded, Vec<Diagnostic>> {
     load(&KnowledgeFiles::embedded())
 }
 
-/// Validates files into a fact base, or returns every error found (warnings
+/// Validates files into a fact base, or returns the errors found (warnings
 /// included, errors first).
+///
+/// Each file is cut into parts and each part is parsed and checked as it is
+/// cut, so what a part costs to parse is given back before the next; only
+/// what is valid is kept. Sources are read first, so each fact is checked
+/// against them as soon as it is read. Past [`MAX_ERRORS`] errors, nothing
+/// more is read, in this file or the next: one more error says where
+/// checking stopped and how many errors were found and not shown.
 pub fn load(files: &KnowledgeFiles) -> Result<Loaded, Vec<Diagnostic>> {
     let mut v = Validator::default();
     if !files.files.iter().any(|(n, _)| n == "sources.toml") {
-        v.diags.push(file_error(
+        v.push(file_error(
             "sources.toml",
             "missing: a knowledge directory needs sources.toml".into(),
         ));
     }
-    let mut parts: Vec<(Checked, Kind)> = Vec::new();
-    for (name, text) in &files.files {
-        let kind = Kind::of(name);
-        for part in raw::split(text, kind.root()) {
-            parts.push((
-                Checked {
-                    file: name,
-                    text: part.text,
-                    first_line: part.first_line,
-                },
-                kind,
-            ));
-        }
-    }
-    let mut sources = Vec::new();
+    let mut order: Vec<(Kind, &str, &str)> = files
+        .files
+        .iter()
+        .map(|(name, text)| (Kind::of(name), name.as_str(), text.as_str()))
+        .collect();
+    order.sort_by_key(|(kind, ..)| *kind);
+    let mut sources: Vec<Source> = Vec::new();
+    let mut known_sources: HashSet<String> = HashSet::new();
     let mut aliases = Vec::new();
     let mut chat = Vec::new();
-    let mut raw_facts = Vec::new();
-    let mut failed_parts = 0;
-    for (at, kind) in &parts {
-        if at.text.len() > MAX_PART_BYTES {
-            too_large(&mut v, at);
-            continue;
+    let mut facts: Vec<Fact> = Vec::new();
+    let mut stopped = None;
+    'files: for (i, &(kind, file, text)) in order.iter().enumerate() {
+        for part in raw::split(text, kind.root()) {
+            if v.is_full() {
+                stopped = Some(Stopped {
+                    file,
+                    line: part.first_line,
+                    files_left: order.len() - i - 1,
+                });
+                break 'files;
+            }
+            let at = Checked {
+                file,
+                text: part.text,
+                first_line: part.first_line,
+            };
+            if at.text.len() > MAX_PART_BYTES {
+                too_large(&mut v, at);
+                continue;
+            }
+            match kind {
+                Kind::Sources => {
+                    if let Some(f) = v.parse::<SourcesFile>(&at) {
+                        for s in f.source {
+                            if let Some(s) = v.source(&at, s) {
+                                known_sources.insert(s.id.clone());
+                                sources.push(s);
+                            }
+                        }
+                    }
+                }
+                Kind::Aliases => {
+                    if let Some(f) = v.parse::<AliasesFile>(&at) {
+                        aliases.extend(f.alias.into_iter().filter_map(|a| v.alias(&at, a)));
+                    }
+                }
+                Kind::Chat => {
+                    if let Some(f) = v.parse::<ChatFile>(&at) {
+                        chat.extend(f.word.into_iter().filter_map(|w| v.chat_word(&at, w)));
+                    }
+                }
+                Kind::Facts => {
+                    if let Some(f) = v.parse::<FactsFile>(&at) {
+                        facts.extend(
+                            f.fact
+                                .into_iter()
+                                .filter_map(|fact| v.fact(&at, fact, &known_sources)),
+                        );
+                    }
+                }
+            }
         }
-        // Past this many broken parts the rest of the file is likely not
-        // TOML at all; more errors would only cost memory.
-        if failed_parts >= MAX_BROKEN_PARTS {
-            break;
-        }
-        let before = v.diags.len();
-        match kind {
-            Kind::Sources => {
-                if let Some(f) = v.parse::<SourcesFile>(at) {
-                    sources.extend(f.source.into_iter().filter_map(|s| v.source(at, s)));
-                }
-            }
-            Kind::Aliases => {
-                if let Some(f) = v.parse::<AliasesFile>(at) {
-                    aliases.extend(f.alias.into_iter().filter_map(|a| v.alias(at, a)));
-                }
-            }
-            Kind::Chat => {
-                if let Some(f) = v.parse::<ChatFile>(at) {
-                    chat.extend(f.word.into_iter().filter_map(|w| v.chat_word(at, w)));
-                }
-            }
-            Kind::Facts => {
-                if let Some(f) = v.parse::<FactsFile>(at) {
-                    raw_facts.extend(f.fact.into_iter().map(|fact| (at, fact)));
-                }
-            }
-        }
-        failed_parts += usize::from(v.diags.len() > before);
     }
-    let known_sources: HashSet<&str> = sources.iter().map(|s: &Source| s.id.as_str()).collect();
-    let facts: Vec<Fact> = raw_facts
-        .into_iter()
-        .filter_map(|(at, raw)| v.fact(at, raw, &known_sources))
-        .collect();
-    v.check_across_facts(&facts);
-    let mut diags = v.diags;
+    // Across facts, an unread file's facts would be missing: `related`
+    // would name "unknown" facts that are there.
+    if stopped.is_none() {
+        v.check_across_facts(&facts);
+    }
+    let (mut diags, untold) = v.finish();
     diags.sort_by_key(|d| std::cmp::Reverse(d.severity));
+    if let Some(note) = not_shown(stopped, untold) {
+        let errors = diags.partition_point(|d| d.severity == Severity::Error);
+        diags.insert(errors, note);
+    }
     if diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(diags);
     }
@@ -237,11 +259,78 @@ pub fn load(files: &KnowledgeFiles) -> Result<Loaded, Vec<Diagnostic>> {
     })
 }
 
-/// After this many parts with errors, loading stops reading more parts.
-const MAX_BROKEN_PARTS: usize = 50;
+/// Where reading stopped, after [`MAX_ERRORS`] errors.
+struct Stopped<'a> {
+    file: &'a str,
+    line: usize,
+    /// The files after `file`, not read either.
+    files_left: usize,
+}
 
-fn too_large(v: &mut Validator, at: &Checked) {
-    v.diags.push(Diagnostic {
+impl Stopped<'_> {
+    /// What was not checked, `file` called `this` ("this file", "that file").
+    fn rest(&self, this: &str) -> String {
+        // Only a file's first part starts on its first line.
+        let this = if self.line == 1 {
+            this.to_string()
+        } else {
+            format!("the rest of {this}")
+        };
+        match self.files_left {
+            0 => format!("{this} was not checked"),
+            1 => format!("{this} and 1 more file were not checked"),
+            n => format!("{this} and {n} more files were not checked"),
+        }
+    }
+}
+
+/// The error that says what was not shown or not checked, if anything was
+/// not: at the first error not shown, or else where checking stopped.
+fn not_shown(stopped: Option<Stopped>, untold: Option<Untold>) -> Option<Diagnostic> {
+    const FIX: &str = "fix the errors shown and check again";
+    let (file, line, column, message) = match (stopped, untold) {
+        (None, None) => return None,
+        (Some(s), None) => (
+            s.file.to_string(),
+            s.line,
+            1,
+            format!(
+                "checking stopped here after {MAX_ERRORS} errors: {}; {FIX}",
+                s.rest("this file")
+            ),
+        ),
+        (s, Some(u)) => {
+            let more = match u.count {
+                1 => "1 more error from here on was".to_string(),
+                n => format!("{n} more errors from here on were"),
+            };
+            let stopped = s.map_or_else(String::new, |s| {
+                format!(
+                    ", and checking stopped at {}:{}: {}",
+                    s.file,
+                    s.line,
+                    s.rest("that file")
+                )
+            });
+            (
+                u.file,
+                u.line,
+                u.column,
+                format!("{more} not shown (at most {MAX_ERRORS} errors are){stopped}; {FIX}"),
+            )
+        }
+    };
+    Some(Diagnostic {
+        severity: Severity::Error,
+        file,
+        line,
+        column,
+        message,
+    })
+}
+
+fn too_large(v: &mut Validator, at: Checked) {
+    v.push(Diagnostic {
         severity: Severity::Error,
         file: at.file.to_string(),
         line: at.first_line,
@@ -255,8 +344,8 @@ fn too_large(v: &mut Validator, at: &Checked) {
     });
 }
 
-/// What a knowledge file holds, by its name.
-#[derive(Clone, Copy)]
+/// What a knowledge file holds, by its name; in the order files are read.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     Sources,
     Aliases,

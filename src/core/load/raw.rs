@@ -21,6 +21,7 @@ use toml_parser::lexer::TokenKind;
 pub const MAX_PART_BYTES: usize = 1 << 20;
 
 /// One part of a file, cut at its array-of-tables headers.
+#[derive(Debug, Clone, Copy)]
 pub struct Part<'a> {
     pub text: &'a str,
     /// The line of the file the part starts on.
@@ -31,54 +32,86 @@ pub struct Part<'a> {
 /// allowed). The lexer sees multi-line strings as one token, so a header
 /// inside a string is not taken for one; and `[[root]]` cannot be a value,
 /// so it cannot be the inside of an array either.
-pub fn split<'a>(text: &'a str, root: &str) -> Vec<Part<'a>> {
-    #[derive(PartialEq)]
-    enum Header {
-        LineStart,
-        Open(u8),
-        Key,
-        Close(u8),
-        Not,
+///
+/// The parts come one at a time as the text is lexed: cutting a file keeps
+/// nothing per part, so a file of a million tiny tables costs no more than
+/// one of them, and a reader that stops early lexes no further.
+pub fn split<'a>(text: &'a str, root: &'a str) -> Split<'a> {
+    Split {
+        text,
+        root,
+        tokens: toml_parser::Source::new(text).lex(),
+        line_start: 0,
+        state: Header::LineStart,
+        next: Some((0, 1)),
     }
-    let mut starts = vec![0];
-    let mut line_start = 0;
-    let mut state = Header::LineStart;
-    for token in toml_parser::Source::new(text).lex() {
-        let span = token.span();
-        state = match (token.kind(), state) {
-            (TokenKind::Newline, _) => {
-                line_start = span.end();
-                Header::LineStart
-            }
-            (TokenKind::Whitespace, s) => s,
-            (TokenKind::LeftSquareBracket, Header::LineStart) => Header::Open(1),
-            (TokenKind::LeftSquareBracket, Header::Open(1)) => Header::Open(2),
-            (TokenKind::Atom, Header::Open(2)) if &text[span.start()..span.end()] == root => {
-                Header::Key
-            }
-            (TokenKind::RightSquareBracket, Header::Key) => Header::Close(1),
-            (TokenKind::RightSquareBracket, Header::Close(1)) => {
-                if line_start > 0 {
-                    starts.push(line_start);
+}
+
+/// The parts of a text, from [`split`].
+pub struct Split<'a> {
+    text: &'a str,
+    root: &'a str,
+    tokens: toml_parser::lexer::Lexer<'a>,
+    /// Where the line being lexed starts.
+    line_start: usize,
+    state: Header,
+    /// Where the next part starts and its line; `None` after the last part.
+    next: Option<(usize, usize)>,
+}
+
+/// How much of a `[[root]]` header the line so far is.
+#[derive(Clone, Copy, PartialEq)]
+enum Header {
+    LineStart,
+    Open(u8),
+    Key,
+    Close,
+    Not,
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = Part<'a>;
+
+    fn next(&mut self) -> Option<Part<'a>> {
+        let (start, first_line) = self.next?;
+        for token in self.tokens.by_ref() {
+            let span = token.span();
+            self.state = match (token.kind(), self.state) {
+                (TokenKind::Newline, _) => {
+                    self.line_start = span.end();
+                    Header::LineStart
                 }
-                Header::Not
-            }
-            _ => Header::Not,
-        };
-    }
-    starts.push(text.len());
-    let mut line = 1;
-    starts
-        .windows(2)
-        .map(|w| {
-            let part = Part {
-                text: &text[w[0]..w[1]],
-                first_line: line,
+                (TokenKind::Whitespace, s) => s,
+                (TokenKind::LeftSquareBracket, Header::LineStart) => Header::Open(1),
+                (TokenKind::LeftSquareBracket, Header::Open(1)) => Header::Open(2),
+                (TokenKind::Atom, Header::Open(2))
+                    if &self.text[span.start()..span.end()] == self.root =>
+                {
+                    Header::Key
+                }
+                (TokenKind::RightSquareBracket, Header::Key) => Header::Close,
+                (TokenKind::RightSquareBracket, Header::Close) => {
+                    self.state = Header::Not;
+                    // A header on the first line of a part (the file's
+                    // first line) starts that part, not a new one.
+                    let end = self.line_start;
+                    if end > start {
+                        let text = &self.text[start..end];
+                        let lines = text.bytes().filter(|b| *b == b'\n').count();
+                        self.next = Some((end, first_line + lines));
+                        return Some(Part { text, first_line });
+                    }
+                    Header::Not
+                }
+                _ => Header::Not,
             };
-            line += part.text.bytes().filter(|b| *b == b'\n').count();
-            part
+        }
+        self.next = None;
+        Some(Part {
+            text: &self.text[start..],
+            first_line,
         })
-        .collect()
+    }
 }
 
 /// A file type, by the name of its array of tables.
@@ -206,7 +239,7 @@ mod tests {
     #[test]
     fn a_file_is_cut_at_its_own_headers_only() {
         let text = "# preamble\n[[fact]]\nid = \"a\"\nq = '''\n[[fact]]\n'''\n  [[ fact ]] # two\n[fact.answer]\nen = \"x\"\n[[source]]\n";
-        let parts = split(text, "fact");
+        let parts: Vec<Part> = split(text, "fact").collect();
         let firsts: Vec<(usize, &str)> = parts
             .iter()
             .map(|p| (p.first_line, p.text.lines().next().unwrap()))
@@ -220,5 +253,21 @@ mod tests {
             ]
         );
         assert_eq!(parts.iter().map(|p| p.text).collect::<String>(), text);
+    }
+
+    #[test]
+    fn a_text_without_headers_is_one_part_and_parts_come_as_they_are_cut() {
+        let one: Vec<(usize, &str)> = ["", "id = = =\n", "[[fact]]\nid = 1\n"]
+            .into_iter()
+            .flat_map(|t| split(t, "fact").map(|p| (p.first_line, p.text)))
+            .collect();
+        assert_eq!(one, [(1, ""), (1, "id = = =\n"), (1, "[[fact]]\nid = 1\n")]);
+        // The first parts of a long text, without lexing the rest.
+        let long = "[[fact]]\nid = = =\n".repeat(1 << 16);
+        let mut parts = split(&long, "fact");
+        let first = parts.next().unwrap();
+        assert_eq!((first.first_line, first.text), (1, "[[fact]]\nid = = =\n"));
+        assert_eq!(parts.next().unwrap().first_line, 3);
+        assert!(parts.tokens.next().is_some(), "the rest is not lexed yet");
     }
 }

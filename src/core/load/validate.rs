@@ -12,7 +12,9 @@ use std::ops::Range;
 use toml::Spanned;
 
 /// One part of a file being checked (see [`super::raw::split`]): byte
-/// offsets in its spans are relative to the part.
+/// offsets in its spans are relative to the part. It borrows the file's
+/// text, so it is small and copied freely; nothing keeps it past its part.
+#[derive(Debug, Clone, Copy)]
 pub struct Checked<'a> {
     pub file: &'a str,
     pub text: &'a str,
@@ -42,9 +44,29 @@ impl Checked<'_> {
     }
 }
 
+/// At most this many errors are kept. Past it, errors are only counted (a
+/// message is no use when it is the ten-thousandth of its kind, and a
+/// file of nonsense would otherwise cost memory in proportion to its size),
+/// and loading stops reading (see [`super::load`]).
+pub const MAX_ERRORS: usize = 100;
+
+/// The errors found and not kept: how many, and where the first one is.
+#[derive(Debug)]
+pub struct Untold {
+    pub count: usize,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
 #[derive(Default)]
 pub struct Validator {
-    pub diags: Vec<Diagnostic>,
+    /// Every warning, and the first [`MAX_ERRORS`] errors.
+    diags: Vec<Diagnostic>,
+    /// The errors in `diags`.
+    errors: usize,
+    /// The errors found past [`MAX_ERRORS`].
+    untold: Option<Untold>,
     /// Each source id seen, with its line, to report a second one.
     source_lines: HashMap<String, (String, usize)>,
     /// Each normalised alias name seen, with where.
@@ -54,6 +76,39 @@ pub struct Validator {
 }
 
 impl Validator {
+    /// Keeps a diagnostic, or only counts it if it is an error past
+    /// [`MAX_ERRORS`].
+    pub fn push(&mut self, d: Diagnostic) {
+        if d.severity == Severity::Error {
+            if self.is_full() {
+                match &mut self.untold {
+                    Some(untold) => untold.count += 1,
+                    None => {
+                        self.untold = Some(Untold {
+                            count: 1,
+                            file: d.file,
+                            line: d.line,
+                            column: d.column,
+                        })
+                    }
+                }
+                return;
+            }
+            self.errors += 1;
+        }
+        self.diags.push(d);
+    }
+
+    /// Whether [`MAX_ERRORS`] errors have been found: more are only counted.
+    pub fn is_full(&self) -> bool {
+        self.errors >= MAX_ERRORS
+    }
+
+    /// The diagnostics kept, in the order found, and the errors not kept.
+    pub fn finish(self) -> (Vec<Diagnostic>, Option<Untold>) {
+        (self.diags, self.untold)
+    }
+
     fn report(
         &mut self,
         severity: Severity,
@@ -61,8 +116,16 @@ impl Validator {
         span: Range<usize>,
         message: impl Into<String>,
     ) {
+        // Locating costs a pass over the part: for an error that is only
+        // counted, do it for the first one alone.
+        if severity == Severity::Error
+            && let Some(untold) = &mut self.untold
+        {
+            untold.count += 1;
+            return;
+        }
         let (line, column) = at.line_col(span.start);
-        self.diags.push(Diagnostic {
+        self.push(Diagnostic {
             severity,
             file: at.file.to_string(),
             line,
@@ -250,7 +313,7 @@ impl Validator {
         &mut self,
         at: At,
         raw: Spanned<RawFact>,
-        known_sources: &HashSet<&str>,
+        known_sources: &HashSet<String>,
     ) -> Option<Fact> {
         let table = raw.span();
         let raw = raw.into_inner();
@@ -318,7 +381,7 @@ impl Validator {
         at: At,
         table: &Range<usize>,
         field: Option<Spanned<Vec<Spanned<String>>>>,
-        known: &HashSet<&str>,
+        known: &HashSet<String>,
     ) -> Option<Vec<String>> {
         let Some(list) = field else {
             self.error(
@@ -491,11 +554,10 @@ impl Validator {
     }
 
     fn push_at_fact(&mut self, severity: Severity, fact: &Fact, message: String) {
-        let (file, line) = (fact.file.clone(), fact.line);
-        self.diags.push(Diagnostic {
+        self.push(Diagnostic {
             severity,
-            file,
-            line,
+            file: fact.file.clone(),
+            line: fact.line,
             column: 1,
             message,
         });
