@@ -6,7 +6,7 @@
 use crate::core::{FactBase, Kotae, Lang, LangChoice, input, messages};
 use crate::service::follower::{Follower, ReloadTarget};
 use crate::service::moderation::PendingCorrection;
-use crate::service::{Platform, Question, Service, Shutdown};
+use crate::service::{Platform, Question, Service, Shutdown, open_embeddings};
 use anyhow::Result;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -23,6 +23,8 @@ pub struct Options {
     pub lang: Option<Lang>,
     /// Record declined questions here, for `kotae unanswered`.
     pub state_dir: Option<PathBuf>,
+    /// The semantic signal's model, if configured.
+    pub embeddings: crate::config::EmbeddingsConfig,
 }
 
 /// Runs the conversation on standard input and output until `/quit` or
@@ -34,11 +36,14 @@ pub fn run(options: Options) -> Result<ExitCode> {
         .build()?;
     let kotae = Arc::new(Kotae::new(options.base));
     let (_stop, shutdown) = Shutdown::new();
+    let embeddings = open_embeddings(&options.embeddings, options.state_dir.as_deref())?;
     let service = match &options.state_dir {
         Some(dir) => Service::open(kotae, dir, shutdown)?,
         None => Service::without_records(kotae, shutdown),
     }
     .with_knowledge_dir(options.knowledge_dir);
+    // The fact base is embedded in the background, on this runtime.
+    let service = runtime.block_on(async { service.with_embeddings(embeddings) });
     // Moderators' edits to a knowledge directory are picked up live, and
     // the person at the terminal hears of each reload.
     let _follower = runtime.block_on(async { follow_reloads(&service) });

@@ -7,7 +7,8 @@
 //!    of chat platforms, files of state or configuration.
 //! 2. [`config`] (settings, adapters' sections included), [`records`]
 //!    (what the bot keeps in its state directory) and [`reload`] (watching
-//!    a knowledge directory): each imports only `core`.
+//!    a knowledge directory) and [`embeddings`] (the semantic signal's
+//!    model server and vector cache): each imports only `core`.
 //! 3. [`service`]: what every adapter needs and nothing platform-specific.
 //!    [`service::Service::ask`] answers a question (core, metrics and
 //!    records in one call); the service also remembers sent answers, turns
@@ -29,6 +30,7 @@ pub mod console;
 pub mod core;
 #[cfg(feature = "discord")]
 pub mod discord;
+pub mod embeddings;
 #[cfg(feature = "matrix")]
 pub mod matrix;
 pub mod records;

@@ -14,7 +14,11 @@ use std::process::{Command, Stdio};
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Every Dockerfile in the repository.
-const DOCKERFILES: &[&str] = &["Dockerfile", "tests/container/rust-image.Containerfile"];
+const DOCKERFILES: &[&str] = &[
+    "Dockerfile",
+    "deploy/embeddings/Containerfile",
+    "tests/container/rust-image.Containerfile",
+];
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(ROOT).join(path))

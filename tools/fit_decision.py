@@ -11,6 +11,11 @@ at or under --max-oos-answered. Prints the
 constants to paste into matcher.rs, and the trade-off around them.
 
     python3 tools/fit_decision.py FILE [--max-oos-answered 0.20] [--check OTHER]
+                                       [--start W0,W1,...]
+
+--start begins the search from given weights (the lexical model's, with
+zeros for the cosine features, to fit the hybrid one) instead of the
+logistic fit.
 
 Plain Python, no dependencies: the data is a few hundred lines.
 """
@@ -97,12 +102,14 @@ def main():
     ap.add_argument("file")
     ap.add_argument("--max-oos-answered", type=float, default=0.20)
     ap.add_argument("--check", help="another signals file to report on, never fitted on")
+    ap.add_argument("--start", help="comma-separated weights to start the search from")
     args = ap.parse_args()
     rows = read(args.file)
-    w = search(rows, fit(rows), args.max_oos_answered)
+    start = [float(x) for x in args.start.split(",")] if args.start else fit(rows)
+    w = search(rows, start, args.max_oos_answered)
     t = threshold(rows, w, args.max_oos_answered)
-    print("const DECISION_WEIGHTS: [f32; %d] = [%s];" % (len(w), ", ".join("%.3f" % v for v in w)))
-    print("const DECISION_THRESHOLD: f32 = %.3f;" % t)
+    print("weights: &[%s]," % ", ".join("%.3f" % v for v in w))
+    print("threshold: %.3f," % t)
     for label, data in [("fitted on", rows)] + ([("check", read(args.check))] if args.check else []):
         for dt in (-0.5, 0.0, 0.5):
             right, total, declined, oos = score(data, w, t + dt)

@@ -1,9 +1,10 @@
 //! `kotae ask`: answers one question, or each line of standard input, so a
 //! whole list can be piped through one process.
 
+use super::semantic::{self, Semantic, SemanticArg};
 use super::{KnowledgeArg, parse_lang};
 use crate::core::input::{self, LineError};
-use crate::core::{AskError, Kotae, Lang, LangChoice};
+use crate::core::{AskError, Kotae, Lang, LangChoice, MAX_QUESTION_CHARS, QuestionVector};
 use anyhow::Result;
 use serde_json::json;
 use std::io::Write;
@@ -22,20 +23,29 @@ pub struct Args {
     explain: bool,
     #[command(flatten)]
     knowledge: KnowledgeArg,
+    #[command(flatten)]
+    semantic: SemanticArg,
+    /// Keep the fact base's vectors here between runs (with the semantic
+    /// signal on).
+    #[arg(long, value_name = "DIR", env = "KOTAE_STATE_DIR")]
+    state_dir: Option<std::path::PathBuf>,
     /// The question; without it, questions are read from standard input, one per line.
     question: Vec<String>,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let kotae = Kotae::new(args.knowledge.load()?);
-    let choice = args.lang.map_or(LangChoice::Detect, LangChoice::Explicit);
+    let semantic = Semantic::open(&args.semantic, args.state_dir.as_deref(), &kotae, false)?;
+    let asker = Asker {
+        kotae: &kotae,
+        semantic: semantic.as_ref(),
+        choice: args.lang.map_or(LangChoice::Detect, LangChoice::Explicit),
+        json: args.json,
+    };
     let mut out = std::io::stdout().lock();
     if !args.question.is_empty() {
         let question = args.question.join(" ");
-        if args.explain {
-            explain(&kotae, &question);
-        }
-        let ok = answer(&kotae, &question, None, choice, args.json, &mut out)?;
+        let ok = asker.answer(&question, None, args.explain, &mut out)?;
         return Ok(if ok {
             ExitCode::SUCCESS
         } else {
@@ -48,7 +58,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         match line {
             Ok(line) if line.trim().is_empty() && !args.json => {}
             Ok(line) => {
-                answer(&kotae, &line, Some(i + 1), choice, args.json, &mut out)?;
+                asker.answer(&line, Some(i + 1), args.explain, &mut out)?;
             }
             Err(e) => unreadable(&e, args.json, &mut out)?,
         }
@@ -56,25 +66,44 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes one answer; false when the input was not a question. `line` is
-/// the input line it came from, if it came from standard input.
-fn answer(
-    kotae: &Kotae,
-    question: &str,
-    line: Option<usize>,
+/// What every question of one run is asked with.
+struct Asker<'a> {
+    kotae: &'a Kotae,
+    semantic: Option<&'a Semantic>,
     choice: LangChoice,
     json: bool,
-    out: &mut impl Write,
-) -> Result<bool> {
-    match kotae.ask(question, choice) {
-        Ok(reply) if json => writeln!(out, "{}", reply.to_json())?,
-        Ok(reply) => writeln!(out, "{}\n", reply.to_text())?,
-        Err(e) => {
-            report(&e, question, line, choice, json, out)?;
-            return Ok(false);
+}
+
+impl Asker<'_> {
+    /// Writes one answer; false when the input was not a question. `line`
+    /// is the input line it came from, if it came from standard input.
+    fn answer(
+        &self,
+        question: &str,
+        line: Option<usize>,
+        explain: bool,
+        out: &mut impl Write,
+    ) -> Result<bool> {
+        let facts = self.semantic.and_then(|s| s.facts(self.kotae));
+        let asked = question.trim();
+        let vector =
+            (facts.is_some() && !asked.is_empty() && asked.chars().count() <= MAX_QUESTION_CHARS)
+                .then(|| self.semantic.and_then(|s| s.question(asked)))
+                .flatten();
+        let vector = semantic::vector(facts.as_deref(), vector.as_deref());
+        if explain {
+            self::explain(self.kotae, question, vector);
         }
+        match self.kotae.ask_with(question, self.choice, vector) {
+            Ok(reply) if self.json => writeln!(out, "{}", reply.to_json())?,
+            Ok(reply) => writeln!(out, "{}\n", reply.to_text())?,
+            Err(e) => {
+                report(&e, question, line, self.choice, self.json, out)?;
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
-    Ok(true)
 }
 
 fn report(
@@ -114,28 +143,35 @@ fn unreadable(e: &LineError, json: bool, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-fn explain(kotae: &Kotae, question: &str) {
+fn explain(kotae: &Kotae, question: &str, vector: Option<QuestionVector<'_>>) {
     let snapshot = kotae.snapshot();
-    let ranking = snapshot.matcher.rank(question);
+    let ranking = snapshot.rank(question, vector);
     let top: Vec<usize> = ranking.candidates.iter().take(5).map(|c| c.fact).collect();
     eprint!("{}", snapshot.matcher.explain(question, &top));
     for c in ranking.candidates.iter().take(5) {
         let id = &snapshot.base.facts()[c.fact].id;
         eprintln!(
-            "{id:<28} score {:6.2}  coverage {:.2}  covered {:5.2}  confidence {:6.2}",
+            "{id:<28} score {:6.2}  coverage {:.2}  covered {:5.2}  example {:.2}  cosine {:.3}  confidence {:6.2}",
             c.score,
             c.coverage,
             c.covered,
+            c.example,
+            c.cosine,
             c.confidence()
         );
     }
     let s = ranking.signals();
+    let semantic = s.semantic.map_or("lexical only".to_string(), |m| {
+        format!("cosine {:.3}, cosine lead {:.3}", m.cosine, m.margin)
+    });
     eprintln!(
-        "decision: {} (coverage {:.2}, covered {:.2}, score {:.2}, runner-up {:.2})",
+        "decision: {} (coverage {:.2}, covered {:.2}, score {:.2}, runner-up {:.2}, unknown {:.2}, example {:.2}; {semantic})",
         if s.answers() { "answer" } else { "decline" },
         s.coverage,
         s.covered,
         s.score,
-        s.runner_up
+        s.runner_up,
+        s.unknown,
+        s.example,
     );
 }

@@ -4,7 +4,8 @@
 //! it before publishing an edit; CI runs it as a quality gate.
 
 use super::KnowledgeArg;
-use crate::core::{Kotae, Lang, LangChoice};
+use super::semantic::{self, Semantic, SemanticArg};
+use crate::core::{Kotae, Lang, LangChoice, QuestionVector};
 use anyhow::{Context, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -17,6 +18,13 @@ pub struct Args {
     file: PathBuf,
     #[command(flatten)]
     knowledge: KnowledgeArg,
+    /// With `KOTAE_EMBEDDINGS_URL` (or an [embeddings] section) set, the set
+    /// is run in hybrid mode: it fails if the model cannot be reached.
+    #[command(flatten)]
+    semantic: SemanticArg,
+    /// Keep the fact base's vectors here between runs.
+    #[arg(long, value_name = "DIR", env = "KOTAE_STATE_DIR")]
+    state_dir: Option<PathBuf>,
     /// Fail below this top-1 accuracy on in-scope questions, in any language.
     #[arg(long, default_value_t = 0.90)]
     min_accuracy: f64,
@@ -83,15 +91,35 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let set: QuestionSet = toml::from_str(&text)
         .with_context(|| format!("{} is not a question set", args.file.display()))?;
     let kotae = Kotae::new(args.knowledge.load()?);
+    let semantic = Semantic::open(&args.semantic, args.state_dir.as_deref(), &kotae, true)?;
+    let facts = semantic.as_ref().and_then(|s| s.facts(&kotae));
+    // Every question embedded up front, in batches: a set of hundreds costs
+    // seconds, not a round trip each.
+    let vectors = match &semantic {
+        Some(s) => {
+            let texts: Vec<&str> = set.case.iter().map(|c| c.q.trim()).collect();
+            s.questions(&texts)?.into_iter().map(Some).collect()
+        }
+        None => vec![None; set.case.len()],
+    };
+    println!(
+        "mode: {}",
+        if facts.is_some() {
+            "hybrid (lexical + semantic)"
+        } else {
+            "lexical"
+        }
+    );
     let mut top1: BTreeMap<Lang, Tally> = BTreeMap::new();
     let (mut declined, mut lang_ok) = (Tally::default(), Tally::default());
     let mut misses = Vec::new();
     let mut signals = String::new();
-    for case in &set.case {
+    for (case, v) in set.case.iter().zip(&vectors) {
+        let vector = semantic::vector(facts.as_deref(), v.as_deref());
         if args.signals.is_some() {
-            signals.push_str(&signal_line(&kotae, case));
+            signals.push_str(&signal_line(&kotae, case, vector));
         }
-        let reply = match kotae.ask(&case.q, LangChoice::Detect) {
+        let reply = match kotae.ask_with(&case.q, LangChoice::Detect, vector) {
             Ok(reply) => reply,
             Err(e) => {
                 // A case that cannot be asked counts as a miss everywhere it
@@ -171,9 +199,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// One case's line for `--signals`: whether it is in scope, whether the best
 /// fact is one it expects, and the decision's features.
-fn signal_line(kotae: &Kotae, case: &Case) -> String {
+fn signal_line(kotae: &Kotae, case: &Case, vector: Option<QuestionVector<'_>>) -> String {
     let snapshot = kotae.snapshot();
-    let ranking = snapshot.matcher.rank(&case.q);
+    let ranking = snapshot.rank(case.q.trim(), vector);
     let right = ranking.candidates.first().is_some_and(|c| {
         let id = &snapshot.base.facts()[c.fact].id;
         case.expect.iter().any(|e| e == id)

@@ -9,6 +9,7 @@ mod ask;
 mod check;
 mod config;
 mod eval;
+mod semantic;
 mod unanswered;
 
 use crate::core::{FactBase, Lang};
@@ -74,9 +75,12 @@ pub struct ChatArgs {
     /// Always reply in this language (ja, zh or en).
     #[arg(long, value_parser = parse_lang)]
     lang: Option<Lang>,
-    /// Record declined questions here, for `kotae unanswered`.
+    /// Record declined questions here, for `kotae unanswered` (and keep
+    /// the fact base's vectors, with the semantic signal on).
     #[arg(long, value_name = "DIR")]
     state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    semantic: semantic::SemanticArg,
 }
 
 /// `kotae serve`'s options.
@@ -93,6 +97,7 @@ fn chat(args: ChatArgs) -> Result<ExitCode> {
         knowledge_dir: args.knowledge.knowledge,
         lang: args.lang,
         state_dir: args.state_dir,
+        embeddings: args.semantic.settings()?,
     };
     crate::console::run(session)
 }

@@ -86,8 +86,8 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub http: HttpConfig,
-    /// The semantic signal's embeddings server: validated, not used yet
-    /// (matching is lexical until the semantic signal lands).
+    /// The semantic signal's embeddings server; matching is lexical only
+    /// when it is not set.
     #[serde(default)]
     pub embeddings: EmbeddingsConfig,
     #[cfg(feature = "matrix")]
@@ -157,6 +157,29 @@ pub struct EmbeddingsConfig {
     /// How long a question may wait for its embedding
     /// (`KOTAE_EMBEDDINGS_TIMEOUT_MS`).
     pub timeout_ms: Option<u64>,
+}
+
+impl EmbeddingsConfig {
+    /// Only the `[embeddings]` settings, from the file and the
+    /// `KOTAE_EMBEDDINGS_*` variables: what `ask`, `chat` and `eval` use,
+    /// without asking the adapters' settings to be complete.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<EmbeddingsConfig> {
+        let mut figment = Figment::new();
+        if let Some(path) = path {
+            figment = figment.merge(Serialized::defaults(read_file(path)?));
+        }
+        let env = std::env::vars().filter(|(k, _)| k.starts_with("KOTAE_EMBEDDINGS_"));
+        figment = figment.merge(Serialized::defaults(env::tree(env)?));
+        let config: EmbeddingsConfig = if figment.contains("embeddings") {
+            figment
+                .extract_inner("embeddings")
+                .map_err(|e| anyhow::anyhow!("invalid configuration: {}", describe(e)))?
+        } else {
+            EmbeddingsConfig::default()
+        };
+        valid::embeddings(&config).map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        Ok(config)
+    }
 }
 
 impl Config {

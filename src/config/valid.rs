@@ -16,6 +16,7 @@ pub(super) fn check(config: &Config) -> anyhow::Result<()> {
     if let Some(filter) = &config.log.level {
         log_filter(filter)?;
     }
+    embeddings(&config.embeddings)?;
     #[cfg(feature = "matrix")]
     if let Some(matrix) = &config.matrix {
         web_url("matrix.homeserver", &matrix.homeserver)?;
@@ -30,6 +31,25 @@ pub(super) fn check(config: &Config) -> anyhow::Result<()> {
         if let Some(url) = &discord.api_url {
             web_url("discord.api_url", url)?;
         }
+    }
+    Ok(())
+}
+
+/// The `[embeddings]` section: a web URL, and a timeout that lets a call
+/// happen at all.
+pub(super) fn embeddings(e: &super::EmbeddingsConfig) -> anyhow::Result<()> {
+    if let Some(url) = &e.url {
+        web_url("embeddings.url", url)?;
+    }
+    if e.timeout_ms == Some(0) {
+        bail!(
+            "`embeddings.timeout_ms` (KOTAE_EMBEDDINGS_TIMEOUT_MS) is 0: give a time in milliseconds, such as 300"
+        );
+    }
+    if e.url.is_none() && (e.model.is_some() || e.key.is_some()) {
+        bail!(
+            "`embeddings.model` or `embeddings.key` is set without `embeddings.url` (KOTAE_EMBEDDINGS_URL): set the URL too, or remove them"
+        );
     }
     Ok(())
 }

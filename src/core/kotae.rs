@@ -9,8 +9,10 @@ use super::lang::{self, Lang};
 use super::matcher::{Matcher, Ranking};
 use super::messages;
 use super::reply::{Answer, Outcome, Reply, Suggestion};
+use super::semantic::FactVectors;
 use arc_swap::ArcSwap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Longer messages are not questions; refusing them keeps a pasted article
 /// (or a 100 KB flood) from costing anything.
@@ -20,14 +22,23 @@ pub const MAX_SUGGESTIONS: usize = 3;
 
 /// A fact base and its index, replaced as one.
 pub struct Snapshot {
+    /// Unique in this process: what the fact base's vectors were made for.
+    pub id: u64,
     pub base: FactBase,
     pub matcher: Matcher,
 }
 
+/// Numbers snapshots, so vectors made for one are never used on another.
+static NEXT_SNAPSHOT: AtomicU64 = AtomicU64::new(1);
+
 impl Snapshot {
     pub fn new(base: FactBase) -> Snapshot {
         let matcher = Matcher::new(&base);
-        Snapshot { base, matcher }
+        Snapshot {
+            id: NEXT_SNAPSHOT.fetch_add(1, Ordering::Relaxed),
+            base,
+            matcher,
+        }
     }
 
     /// One example question per fact that can be answered, in the given language.
@@ -58,6 +69,28 @@ impl Snapshot {
             Some(answer) => Correction::Updated(answer),
             None => Correction::Withdrawn,
         }
+    }
+
+    /// The facts that might answer `question`, best first, retracted ones
+    /// left out: what [`Kotae::ask`] decides on, for `--explain` and
+    /// `eval --signals`. The semantic signal counts when `vector` was made
+    /// for this snapshot.
+    pub fn rank(&self, question: &str, vector: Option<QuestionVector<'_>>) -> Ranking {
+        let cosines = vector
+            .filter(|v| v.facts.snapshot() == self.id)
+            .and_then(|v| v.facts.cosines(v.question));
+        // Normalised once, for the small-talk check and for matching.
+        let norm = super::text::normalize(question);
+        let mut ranking = if super::text::is_small_talk(&norm) {
+            Ranking::default()
+        } else {
+            self.matcher.rank_hybrid(&norm, cosines.as_deref())
+        };
+        let facts = self.base.facts();
+        ranking
+            .candidates
+            .retain(|c| facts[c.fact].status != Status::Retracted);
+        ranking
     }
 
     fn reply(&self, question: &str, lang: Lang, ranking: Ranking) -> Reply {
@@ -172,6 +205,13 @@ impl AskError {
     }
 }
 
+/// A question's vector and the fact base's, from the same embedding model.
+#[derive(Debug, Clone, Copy)]
+pub struct QuestionVector<'a> {
+    pub facts: &'a FactVectors,
+    pub question: &'a [f32],
+}
+
 /// The bot's core: answers questions from the current fact base.
 pub struct Kotae {
     current: ArcSwap<Snapshot>,
@@ -196,6 +236,18 @@ impl Kotae {
 
     /// Answers one question.
     pub fn ask(&self, question: &str, lang: LangChoice) -> Result<Reply, AskError> {
+        self.ask_with(question, lang, None)
+    }
+
+    /// Answers one question, with the semantic signal when `vector` is
+    /// given and was made for the snapshot in force (after a reload, until
+    /// the new base is embedded, the answer is lexical).
+    pub fn ask_with(
+        &self,
+        question: &str,
+        lang: LangChoice,
+        vector: Option<QuestionVector<'_>>,
+    ) -> Result<Reply, AskError> {
         let question = question.trim();
         if question.is_empty() {
             return Err(AskError::Empty);
@@ -208,18 +260,8 @@ impl Kotae {
             });
         }
         let lang = lang.resolve(question);
-        let snapshot = self.current.load();
-        // Normalised once, for the small-talk check and for matching.
-        let norm = super::text::normalize(question);
-        let mut ranking = if super::text::is_small_talk(&norm) {
-            Ranking::default()
-        } else {
-            snapshot.matcher.rank_normalized(&norm)
-        };
-        let facts = snapshot.base.facts();
-        ranking
-            .candidates
-            .retain(|c| facts[c.fact].status != Status::Retracted);
+        let snapshot = self.current.load_full();
+        let ranking = snapshot.rank(question, vector);
         Ok(snapshot.reply(question, lang, ranking))
     }
 }

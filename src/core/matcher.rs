@@ -45,6 +45,12 @@ const HIRAGANA_MAX_WEIGHT: f32 = 0.2;
 const ANSWER_ONLY_COVERAGE: f32 = 0.5;
 /// How many top BM25 candidates are re-ranked by coverage.
 const RERANK: usize = 8;
+/// With the semantic signal, how many facts closest in meaning join them.
+const SEMANTIC_POOL: usize = 4;
+/// In hybrid ranking, how much the lexical confidence (as a share of the
+/// best one's) adds to a fact's cosine: enough to break near-ties, too
+/// little to overturn a clear semantic lead.
+const LEXICAL_TIE: f32 = 0.06;
 
 /// A fact that might answer a question.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,6 +66,9 @@ pub struct Candidate {
     /// The largest share of one of its example questions that the question
     /// says, 0 to 1.
     pub example: f32,
+    /// Its best cosine to the question in the embedding model's space (0
+    /// without the semantic signal).
+    pub cosine: f32,
 }
 
 impl Candidate {
@@ -76,6 +85,16 @@ pub struct Ranking {
     pub candidates: Vec<Candidate>,
     /// The share of the question's weight that no fact knows at all.
     pub unknown: f32,
+    /// With the semantic signal: how far the best fact's cosine leads every
+    /// other fact's.
+    pub semantic: Option<SemanticLead>,
+}
+
+/// The semantic signal's part of a ranking.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SemanticLead {
+    /// The best fact's cosine minus the next best cosine of any fact.
+    pub margin: f32,
 }
 
 impl Ranking {
@@ -101,6 +120,10 @@ impl Ranking {
             },
             unknown: self.unknown,
             example: best.example,
+            semantic: self.semantic.map(|lead| SemanticSignals {
+                cosine: best.cosine,
+                margin: lead.margin,
+            }),
         }
     }
 }
@@ -123,23 +146,64 @@ pub struct Signals {
     /// The largest share of one of the best fact's example questions that
     /// the question says.
     pub example: f32,
+    /// The semantic signal, when the question was embedded.
+    pub semantic: Option<SemanticSignals>,
+}
+
+/// What the embedding model says of the best fact.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SemanticSignals {
+    /// Its best cosine to the question.
+    pub cosine: f32,
+    /// How far that leads the next fact's best cosine.
+    pub margin: f32,
 }
 
 /// The decision: a linear model over the signals' features (bias,
-/// coverage, ln(1+covered), ln(1+score), runner-up, unknown, example),
-/// fitted on the train split of the chat question set with
-/// `kotae eval tests/eval/chat-train.toml --signals F` and
-/// `python3 tools/fit_decision.py F --max-oos-answered 0.15`: a logistic
-/// fit, then tuned for right answers plus declines, with the threshold that
-/// answers at most 15% of train's out-of-scope questions. Refit after a
-/// change to the matcher or to the shipped base's vocabulary.
-const DECISION_WEIGHTS: [f32; 7] = [-1.916, 1.894, 0.091, 0.383, -0.383, -1.009, 0.781];
-const DECISION_THRESHOLD: f32 = 0.298;
+/// coverage, ln(1+covered), ln(1+score), runner-up, unknown, example, and
+/// in hybrid mode the cosine and its lead), one model per mode, fitted on
+/// the train split of the chat question set:
+///
+/// ```sh
+/// kotae eval tests/eval/chat-train.toml --signals F      # lexical
+/// python3 tools/fit_decision.py F --max-oos-answered 0.15
+/// KOTAE_EMBEDDINGS_URL=… kotae eval tests/eval/chat-train.toml --signals H
+/// python3 tools/fit_decision.py H --max-oos-answered 0.15 \
+///     --start=-1.916,1.894,0.091,0.383,-0.383,-1.009,0.781,0,0
+/// ```
+///
+/// a search for right answers plus declines, at the threshold that answers
+/// at most 15% of train's out-of-scope questions (a stricter point, 3 to 5%,
+/// costs the held-out set 6 to 13 right answers of 154; see the README).
+/// The hybrid search starts from the lexical model and leaves the cosine
+/// features at zero: on train, the cosine does not tell a near-miss from a
+/// paraphrase (both score high), so it ranks but does not decide. Refit
+/// after a change to the matcher, the model or the base's vocabulary.
+const LEXICAL_DECISION: Decision = Decision {
+    weights: &[-1.916, 1.894, 0.091, 0.383, -0.383, -1.009, 0.781],
+    threshold: 0.298,
+};
+const HYBRID_DECISION: Decision = Decision {
+    weights: &[-1.916, 1.394, 0.091, 0.383, -0.283, -1.009, 0.681, 0.0, 0.0],
+    threshold: 0.032,
+};
+
+/// A linear decision over [`Signals::features`].
+struct Decision {
+    weights: &'static [f32],
+    threshold: f32,
+}
+
+/// Where e5-style cosines live: they crowd between about 0.75 and 0.95, so
+/// the features are centred and stretched for the fit.
+const COSINE_CENTRE: f32 = 0.85;
+const COSINE_STRETCH: f32 = 10.0;
 
 impl Signals {
-    /// The features the model weighs, bias first.
-    pub fn features(&self) -> [f32; 7] {
-        [
+    /// The features the model weighs, bias first: seven lexical ones, and
+    /// two more in hybrid mode.
+    pub fn features(&self) -> Vec<f32> {
+        let mut f = vec![
             1.0,
             self.coverage,
             self.covered.ln_1p(),
@@ -147,21 +211,32 @@ impl Signals {
             self.runner_up,
             self.unknown,
             self.example,
-        ]
+        ];
+        if let Some(s) = self.semantic {
+            f.push((s.cosine - COSINE_CENTRE) * COSINE_STRETCH);
+            f.push(s.margin * COSINE_STRETCH);
+        }
+        f
     }
 
-    /// Whether the best fact is good enough to answer with.
+    /// Whether the best fact is good enough to answer with. Nothing is
+    /// answered that shares no content with the question, whatever its
+    /// cosine: a near-miss can be close in meaning and still not answered.
     pub fn answers(&self) -> bool {
         if self.coverage <= 0.0 {
             return false;
         }
+        let decision = match self.semantic {
+            Some(_) => HYBRID_DECISION,
+            None => LEXICAL_DECISION,
+        };
         let z: f32 = self
             .features()
             .iter()
-            .zip(DECISION_WEIGHTS)
+            .zip(decision.weights)
             .map(|(x, w)| x * w)
             .sum();
-        z >= DECISION_THRESHOLD
+        z >= decision.threshold
     }
 }
 
@@ -632,6 +707,16 @@ impl Matcher {
 
     /// [`Matcher::rank`] for text already through [`text::normalize`].
     pub fn rank_normalized(&self, norm: &str) -> Ranking {
+        self.rank_hybrid(norm, None)
+    }
+
+    /// Ranks with the semantic signal too, when `cosines` gives each fact's
+    /// best cosine to the question (see
+    /// [`FactVectors::cosines`](super::semantic::FactVectors::cosines)):
+    /// the facts closest in meaning join the lexical candidates, and the
+    /// order is by cosine, the lexical confidence breaking near-ties.
+    pub fn rank_hybrid(&self, norm: &str, cosines: Option<&[f32]>) -> Ranking {
+        let cosines = cosines.filter(|c| c.len() == self.length_factor.len());
         let read = self.read_chat(norm);
         let a = self.analyze(&read);
         let mut scores = Accumulator::new(self.length_factor.len());
@@ -671,6 +756,7 @@ impl Matcher {
                 coverage: 0.0,
                 covered: 0.0,
                 example: 0.0,
+                cosine: 0.0,
             })
             .collect();
         let by_score =
@@ -680,6 +766,23 @@ impl Matcher {
             candidates.truncate(RERANK);
         }
         candidates.sort_unstable_by(by_score);
+        if let Some(cosines) = cosines {
+            for fact in closest(cosines, SEMANTIC_POOL) {
+                if !candidates.iter().any(|c| c.fact == fact) {
+                    candidates.push(Candidate {
+                        fact,
+                        score: scores.get(fact as u32),
+                        coverage: 0.0,
+                        covered: 0.0,
+                        example: 0.0,
+                        cosine: 0.0,
+                    });
+                }
+            }
+            for c in &mut candidates {
+                c.cosine = cosines[c.fact];
+            }
+        }
         let total: f32 = a.units.iter().map(|u| u.weight).sum();
         // The question's terms as an example question's are taken, for
         // comparing the two.
@@ -690,16 +793,44 @@ impl Matcher {
             .collect();
         terms.sort_unstable();
         terms.dedup();
-        for c in candidates.iter_mut().take(RERANK) {
+        for c in &mut candidates {
             c.covered = self.covered(&a, c.fact as u32);
             c.coverage = if total > 0.0 { c.covered / total } else { 0.0 };
             c.example = self.example_overlap(&terms, c.fact as u32);
         }
-        candidates.sort_by(|a, b| {
-            b.confidence()
-                .total_cmp(&a.confidence())
-                .then(a.fact.cmp(&b.fact))
+        let semantic = cosines.map(|cosines| {
+            let best = candidates
+                .iter()
+                .map(Candidate::confidence)
+                .fold(0.0, f32::max);
+            let fused = |c: &Candidate| {
+                let lexical = if best > 0.0 {
+                    c.confidence() / best
+                } else {
+                    0.0
+                };
+                c.cosine + LEXICAL_TIE * lexical
+            };
+            candidates.sort_by(|a, b| fused(b).total_cmp(&fused(a)).then(a.fact.cmp(&b.fact)));
+            let top = candidates.first().map_or(usize::MAX, |c| c.fact);
+            let next = cosines
+                .iter()
+                .enumerate()
+                .filter(|&(f, _)| f != top)
+                .map(|(_, &c)| c)
+                .fold(f32::NEG_INFINITY, f32::max);
+            let lead = candidates.first().map_or(0.0, |c| c.cosine);
+            SemanticLead {
+                margin: if next.is_finite() { lead - next } else { lead },
+            }
         });
+        if semantic.is_none() {
+            candidates.sort_by(|a, b| {
+                b.confidence()
+                    .total_cmp(&a.confidence())
+                    .then(a.fact.cmp(&b.fact))
+            });
+        }
         let unknown: f32 = a
             .units
             .iter()
@@ -709,6 +840,7 @@ impl Matcher {
         Ranking {
             candidates,
             unknown: if total > 0.0 { unknown / total } else { 0.0 },
+            semantic,
         }
     }
 
@@ -736,6 +868,14 @@ impl Matcher {
             })
             .sum()
     }
+}
+
+/// The `n` facts with the highest cosines, best first.
+fn closest(cosines: &[f32], n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..cosines.len()).collect();
+    order.sort_unstable_by(|&a, &b| cosines[b].total_cmp(&cosines[a]).then(a.cmp(&b)));
+    order.truncate(n);
+    order
 }
 
 /// A leftmost-longest automaton over phrases, or None when there are none.
@@ -785,6 +925,10 @@ impl Accumulator {
             self.touched.push(i);
         }
         *slot = slot.max(score);
+    }
+
+    fn get(&self, i: u32) -> f32 {
+        self.scores[i as usize]
     }
 
     fn iter(&self) -> impl Iterator<Item = (u32, f32)> + '_ {

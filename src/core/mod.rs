@@ -1,7 +1,9 @@
 //! The platform-neutral heart of kotae: the fact base ([`knowledge`], loaded
 //! and validated by [`load`]), text normalisation ([`text`]) and language
 //! detection ([`lang`]), retrieval ([`matcher`]) and the reply model
-//! ([`reply`], with the bot's own words in [`messages`]).
+//! ([`reply`], with the bot's own words in [`messages`]); [`semantic`] adds
+//! an embedding model's view when one is configured (the vectors come from
+//! outside the core).
 //!
 //! [`Kotae`] ties them together behind one call, [`Kotae::ask`], and holds
 //! the current fact base behind an atomic pointer so a reload never
@@ -15,13 +17,15 @@ pub mod load;
 pub mod matcher;
 pub mod messages;
 pub mod reply;
+pub mod semantic;
 pub mod text;
 
 mod kotae;
 
 pub use knowledge::{Fact, FactBase, Reliability, Source, Status};
 pub use kotae::{
-    AskError, Correction, Kotae, LangChoice, MAX_QUESTION_CHARS, MAX_SUGGESTIONS, Snapshot,
+    AskError, Correction, Kotae, LangChoice, MAX_QUESTION_CHARS, MAX_SUGGESTIONS, QuestionVector,
+    Snapshot,
 };
 pub use lang::Lang;
 pub use matcher::Matcher;

@@ -36,6 +36,8 @@ pub const CONNECTIONS_MAX: usize = 64;
 #[derive(Clone)]
 pub struct Health {
     pub kotae: Arc<Kotae>,
+    /// The semantic signal's model, if configured.
+    pub embeddings: Option<Arc<crate::embeddings::Embeddings>>,
     pub status: Arc<AdapterStatus>,
     /// The adapters the configuration enables; each must be connected.
     pub expected: Vec<Platform>,
@@ -121,13 +123,23 @@ async fn healthz(State(h): State<Health>) -> impl IntoResponse {
         .iter()
         .map(|platform| (platform.to_string(), json!(is_up(*platform))))
         .collect();
+    let semantic = semantic_health(h.embeddings.as_deref(), &snapshot);
+    let status = if !down.is_empty() {
+        "unavailable"
+    } else if semantic["state"] == "degraded" {
+        // Still answering (lexically): degraded, not down.
+        "degraded"
+    } else {
+        "ok"
+    };
     let body = json!({
-        "status": if down.is_empty() { "ok" } else { "unavailable" },
+        "status": status,
         "reason": (!down.is_empty()).then(|| format!("not connected: {}", down.join(", "))),
         "facts": snapshot.base.facts().len(),
         "revision": snapshot.base.revision(),
         "adapters": adapters,
         "reload": crate::reload::health(),
+        "embeddings": semantic,
     });
     let code = if down.is_empty() {
         StatusCode::OK
@@ -135,6 +147,28 @@ async fn healthz(State(h): State<Health>) -> impl IntoResponse {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (code, Json(body))
+}
+
+/// The semantic signal's state: off (not configured), preparing (the fact
+/// base is being embedded), ready, or degraded (the model failed: answers
+/// are lexical until it is back).
+fn semantic_health(
+    embeddings: Option<&crate::embeddings::Embeddings>,
+    snapshot: &crate::core::Snapshot,
+) -> serde_json::Value {
+    use crate::embeddings::Health;
+    let Some(embeddings) = embeddings else {
+        return json!({ "state": "off" });
+    };
+    match embeddings.health(snapshot) {
+        Health::Preparing => json!({ "state": "preparing" }),
+        Health::Ready => json!({ "state": "ready" }),
+        Health::Degraded { since, error } => json!({
+            "state": "degraded",
+            "since": since.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+            "error": error,
+        }),
+    }
 }
 
 async fn metrics(State(h): State<Health>) -> impl IntoResponse {

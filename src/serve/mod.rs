@@ -63,9 +63,14 @@ async fn serve(config: Config) -> Result<()> {
     let (stop, shutdown) = Shutdown::new();
     let service = Service::open(kotae, &config.state_dir, shutdown)?
         .with_knowledge_dir(config.knowledge.clone())
-        .with_correction_window(crate::config::days(config.correction_window_days));
+        .with_correction_window(crate::config::days(config.correction_window_days))
+        .with_embeddings(crate::service::open_embeddings(
+            &config.embeddings,
+            Some(&config.state_dir),
+        )?);
     let health = http::Health {
         kotae: service.kotae.clone(),
+        embeddings: service.embeddings().cloned(),
         status: service.status.clone(),
         expected: enabled,
         metrics: http::install_metrics()?,

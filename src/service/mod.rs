@@ -28,7 +28,10 @@ pub use shutdown::{Shutdown, StopHandle};
 pub use status::AdapterStatus;
 
 use crate::core::load;
-use crate::core::{Answer, AskError, FactBase, Kotae, Lang, LangChoice, Reply};
+use crate::core::{
+    Answer, AskError, FactBase, Kotae, Lang, LangChoice, MAX_QUESTION_CHARS, QuestionVector, Reply,
+};
+use crate::embeddings::Embeddings;
 use crate::records::Records;
 use crate::records::feedback::Vote;
 use crate::reload::ReloadReport;
@@ -61,6 +64,8 @@ pub struct Service {
     reloads: broadcast::Sender<Arc<ReloadReport>>,
     /// How far back a reload corrects answers already sent.
     correction_window: Duration,
+    /// The semantic signal's model, when one is configured.
+    embeddings: Option<Arc<Embeddings>>,
 }
 
 /// Sent answers are kept this long at least (longer if the correction window
@@ -129,7 +134,24 @@ impl Service {
             knowledge_dir: None,
             reloads: broadcast::channel(REPORTS_QUEUED).0,
             correction_window: crate::config::days(crate::config::DEFAULT_CORRECTION_WINDOW_DAYS),
+            embeddings: None,
         }
+    }
+
+    /// Matches with the semantic signal too. The fact base is embedded in
+    /// the background now and after every reload; until it is, and whenever
+    /// the model is unavailable, questions are answered lexically.
+    pub fn with_embeddings(mut self, embeddings: Option<Arc<Embeddings>>) -> Service {
+        if let Some(e) = &embeddings {
+            e.follow(self.kotae.snapshot());
+        }
+        self.embeddings = embeddings;
+        self
+    }
+
+    /// The semantic signal's model, if any (for `/healthz`).
+    pub fn embeddings(&self) -> Option<&Arc<Embeddings>> {
+        self.embeddings.as_ref()
     }
 
     /// Corrections reach answers sent within `window` (zero: none).
@@ -164,7 +186,26 @@ impl Service {
     /// decline recorded for the moderators (`kotae unanswered`).
     pub async fn ask(&self, question: Question<'_>) -> Result<Reply, AskError> {
         let started = Instant::now();
-        let reply = self.kotae.ask(question.text, question.lang)?;
+        let vector = self.question_vector(question.text).await;
+        if self.embeddings.is_some() {
+            let mode = if vector.is_some() {
+                "hybrid"
+            } else {
+                "lexical"
+            };
+            metrics::counter!("kotae_questions_matched_total", "mode" => mode).increment(1);
+        }
+        let reply = match vector {
+            Some((facts, vector)) => {
+                let vector = QuestionVector {
+                    facts: &facts,
+                    question: &vector,
+                };
+                self.kotae
+                    .ask_with(question.text, question.lang, Some(vector))?
+            }
+            None => self.kotae.ask(question.text, question.lang)?,
+        };
         count_question(question.platform, &reply, started.elapsed());
         if let Some(records) = self.records()
             && let Err(e) =
@@ -175,6 +216,26 @@ impl Service {
             tracing::warn!("cannot record an unanswered question: {e}");
         }
         Ok(reply)
+    }
+
+    /// The fact base's vectors and the question's, when the semantic signal
+    /// is on and answers in time; a text the core would refuse is not sent.
+    async fn question_vector(
+        &self,
+        text: &str,
+    ) -> Option<(Arc<crate::core::semantic::FactVectors>, Vec<f32>)> {
+        let embeddings = self.embeddings.as_ref()?;
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > MAX_QUESTION_CHARS {
+            return None;
+        }
+        let snapshot = self.kotae.snapshot();
+        let Some(facts) = embeddings.vectors_for(&snapshot) else {
+            // A reload swapped the base: embed the new one for what follows.
+            embeddings.follow(snapshot);
+            return None;
+        };
+        Some((facts, embeddings.question(text).await?))
     }
 
     /// Records that `sent` answered from `answer`'s fact, so a 👍/👎 on it
@@ -287,6 +348,29 @@ fn count_question(platform: Platform, reply: &Reply, elapsed: Duration) {
     };
     metrics::counter!("kotae_questions_total", "platform" => platform.as_str(), "lang" => reply.lang.code(), "outcome" => outcome).increment(1);
     metrics::histogram!("kotae_match_seconds").record(elapsed.as_secs_f64());
+}
+
+/// The semantic signal's model as `config` describes it (None when no URL
+/// is set), caching vectors in `cache_dir` when given.
+pub fn open_embeddings(
+    config: &crate::config::EmbeddingsConfig,
+    cache_dir: Option<&Path>,
+) -> anyhow::Result<Option<Arc<Embeddings>>> {
+    let Some(url) = &config.url else {
+        return Ok(None);
+    };
+    let settings = crate::embeddings::Settings {
+        url: url.clone(),
+        model: config.model.clone(),
+        key: config.key.as_ref().map(|k| k.expose().trim().to_string()),
+        question_timeout: config.timeout_ms.map_or(
+            crate::embeddings::DEFAULT_QUESTION_TIMEOUT,
+            Duration::from_millis,
+        ),
+    };
+    let embeddings = Embeddings::new(settings, cache_dir)
+        .map_err(|e| anyhow::anyhow!("`embeddings.url` (KOTAE_EMBEDDINGS_URL): {e}"))?;
+    Ok(Some(Arc::new(embeddings)))
 }
 
 /// Loads a knowledge directory, or the built-in base when none is given,

@@ -12,8 +12,13 @@
 
 #![allow(dead_code)]
 
+#[path = "venv.rs"]
+mod venv;
+
+use venv::free_port;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,13 +29,6 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(90);
 /// Runs Synapse as `python -m synapse.app.homeserver`, exiting when the
 /// process that started it goes away.
 const LAUNCHER: &str = r#"
-import os, runpy, sys, threading, time
-parent = os.getppid()
-def watch():
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(0)
-threading.Thread(target=watch, daemon=True).start()
 sys.argv = ["synapse", "-c", sys.argv[1]]
 runpy.run_module("synapse.app.homeserver", run_name="__main__")
 "#;
@@ -144,7 +142,11 @@ impl Synapse {
     fn spawn(&mut self) {
         let log = std::fs::File::create(self.dir.path().join("stdout.log")).expect("log file");
         let child = Command::new(&self.python)
-            .args(["-c", LAUNCHER, "homeserver.yaml"])
+            .args([
+                "-c",
+                &venv::exiting_with_parent(LAUNCHER),
+                "homeserver.yaml",
+            ])
             .current_dir(self.dir.path())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
@@ -194,48 +196,14 @@ impl Drop for Synapse {
     }
 }
 
-/// The virtualenv's Python, with Synapse installed.
+/// The virtualenv's Python, with matrix-synapse installed.
 fn python() -> PathBuf {
-    let venv = std::env::var_os("KOTAE_SYNAPSE_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/synapse-venv"));
-    let python = venv.join("bin/python");
-    if has_synapse(&python) {
-        return python;
-    }
-    std::fs::create_dir_all(venv.parent().expect("venv has a parent")).expect("venv parent");
-    let lock = std::fs::File::create(venv.with_extension("lock")).expect("venv lock file");
-    lock.lock().expect("lock the venv");
-    if !has_synapse(&python) {
-        eprintln!("installing Synapse into {} (once)", venv.display());
-        run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
-        run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "matrix-synapse"]));
-        assert!(
-            has_synapse(&python),
-            "pip install matrix-synapse did not install synapse"
-        );
-    }
-    python
-}
-
-fn has_synapse(python: &Path) -> bool {
-    python.exists()
-        && Command::new(python)
-            .args(["-c", "import synapse.app.homeserver"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-}
-
-fn run(command: &mut Command) {
-    let status = command.status().expect("run setup command");
-    assert!(status.success(), "{command:?} failed");
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
+    venv::python_with(
+        "KOTAE_SYNAPSE_VENV",
+        "synapse-venv",
+        "matrix-synapse",
+        "synapse.app.homeserver",
+    )
 }
 
 /// A bare HTTP/1.0 request (so the answer is never chunked), enough to
