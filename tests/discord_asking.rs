@@ -291,19 +291,55 @@ async fn direct_messages_are_answered_and_a_flood_of_mentions_gets_an_hourglass(
     );
 }
 
+/// Without the privileged Message Content intent (the default), Discord
+/// still sends the content of a message that mentions the bot, and of a DM:
+/// those are answered. A plain message, and a reply that does not ping the
+/// bot, arrive empty and are left alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn messages_are_not_read_without_the_message_content_switch() {
+async fn mentions_and_dms_are_answered_without_the_message_content_intent() {
     let double = Double::start(1).await;
-    let _bot = start(&double, config(&double)).await;
-    double.message(
-        MEMBER,
-        &format!("<@{BOT_ID}> When?"),
-        vec![bot_user()],
-        None,
+    double.refuse_privileged_intents();
+    let bot = start(&double, config(&double)).await;
+    let intents = double.frames(2)[0].d["intents"].as_u64().unwrap();
+    assert_eq!(
+        intents,
+        1 << 9 | 1 << 10 | 1 << 12 | 1 << 13,
+        "guild and direct messages and reactions, nothing privileged"
     );
-    let id = double.command("about", json!([]), "en-US", MEMBER);
-    double.callback(&id).await;
-    assert!(double.channel_messages().is_empty());
+    let question = "When did the Japan Centers close?";
+    let answer = expected(&bot, question, LangChoice::Detect)
+        .answer()
+        .unwrap()
+        .text
+        .clone();
+    let replies_to =
+        |id: String| move |r: &Request| r.body["message_reference"]["message_id"] == id.as_str();
+
+    let plain = double.message(MEMBER, question, vec![], None);
+    let earlier = message_json(&double.new_id(), bot_user(), "");
+    let unpinged_reply = double.message(OTHER_MEMBER, question, vec![], Some(earlier));
+    let mention = format!("<@{BOT_ID}> {question}");
+    let mentioned = double.message(MEMBER, &mention, vec![bot_user()], None);
+    let sent = double
+        .wait_request("the reply to a mention", replies_to(mentioned))
+        .await;
+    assert_eq!(description(&sent.body), answer);
+    let dm = double.direct_message(MEMBER, question);
+    let sent = double
+        .wait_request("the answer to a DM", replies_to(dm))
+        .await;
+    assert_eq!(description(&sent.body), answer);
+
+    // Everything above was dispatched before the DM, and events are
+    // handled in order: what was not answered by now never will be.
+    let all = double.channel_messages();
+    assert_eq!(all.len(), 2, "{all:?}");
+    for not_answered in [plain, unpinged_reply] {
+        assert!(
+            !all.iter()
+                .any(|m| m["message_reference"]["message_id"] == not_answered.as_str())
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

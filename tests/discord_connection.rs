@@ -66,8 +66,8 @@ async fn registers_localised_commands_in_the_configured_guild() {
     assert_eq!(identify.d["shard"], json!([0, 1]));
     assert_eq!(
         identify.d["intents"],
-        1 << 10 | 1 << 13,
-        "only guild and direct message reactions (for 👍/👎): slash commands need no intents"
+        1 << 9 | 1 << 10 | 1 << 12 | 1 << 13,
+        "guild and direct messages (mentions, DMs) and their reactions (👍/👎), nothing privileged"
     );
     assert!(double.log(|l| l.connections[0].contains("v=10")));
     let connected = || bot.status.snapshot() == vec![(Platform::Discord, true)];

@@ -14,10 +14,10 @@ pub struct DiscordConfig {
     /// while trying the bot out); globally when unset.
     #[serde(default, deserialize_with = "snowflake")]
     pub guild_id: Option<u64>,
-    /// Answer messages that mention the bot, reply to it, or are sent to it
-    /// directly. Needs the privileged "Message Content" intent, switched on
-    /// for the application in the Discord developer portal. Slash commands
-    /// work without it.
+    /// Also answer replies to the bot's messages that do not ping it.
+    /// Needs the privileged "Message Content" intent, switched on for the
+    /// application in the Discord developer portal. Slash commands, mentions
+    /// of the bot and DMs work without it.
     #[serde(default)]
     pub message_content: bool,
     /// Questions a member may ask per minute (commands and messages); 0

@@ -1,8 +1,10 @@
 //! Gateway events besides commands: plain messages and reactions.
 //!
-//! Plain messages, when `message_content` is on: a message that mentions the
-//! bot, replies to one of its messages, or is sent to it directly is
-//! answered in the channel, as a reply that pings no one. As for `/ask`,
+//! Plain messages: a message that mentions the bot or is sent to it
+//! directly is answered in the channel, as a reply that pings no one (with
+//! the non-privileged intents only: Discord sends the content of those). With
+//! `message_content` on, a reply to one of the bot's messages that does not
+//! ping it is answered too. As for `/ask`,
 //! an answer is recorded with its fact (for feedback and corrections) and
 //! a decline goes to the moderators' queue.
 //!
@@ -41,10 +43,7 @@ async fn message(
     msg: &serenity::Message,
 ) -> Result<(), Error> {
     let data = framework.user_data;
-    if !data.message_content {
-        return Ok(());
-    }
-    let Some(question) = question_for(msg, framework.bot_id()) else {
+    let Some(question) = question_for(msg, framework.bot_id(), data.message_content) else {
         return Ok(());
     };
     let http = framework.serenity_context.http.as_ref();
@@ -84,17 +83,24 @@ async fn message(
 }
 
 /// The question in a message meant for the bot, without the mention; `None`
-/// when the message is not for the bot.
-pub fn question_for(msg: &serenity::Message, bot: serenity::UserId) -> Option<String> {
+/// when the message is not for the bot. A reply that does not ping the bot
+/// is for it only when its content can be read (`read_replies`: the Message
+/// Content intent); without it, Discord sends such a reply empty.
+pub fn question_for(
+    msg: &serenity::Message,
+    bot: serenity::UserId,
+    read_replies: bool,
+) -> Option<String> {
     // Never answer a bot, least of all this one: two bots can loop forever.
     if msg.author.bot || msg.author.id == bot {
         return None;
     }
     let mentioned = msg.mentions.iter().any(|u| u.id == bot);
-    let replied = msg
-        .referenced_message
-        .as_ref()
-        .is_some_and(|m| m.author.id == bot);
+    let replied = read_replies
+        && msg
+            .referenced_message
+            .as_ref()
+            .is_some_and(|m| m.author.id == bot);
     let direct = msg.guild_id.is_none();
     (mentioned || replied || direct).then(|| {
         msg.content

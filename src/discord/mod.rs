@@ -191,17 +191,21 @@ fn http_client(config: &DiscordConfig) -> anyhow::Result<serenity::Http> {
 }
 
 /// Interactions arrive whatever the intents, so slash commands need none;
-/// 👍/👎 on answers need the (non-privileged) reaction intents, which bring
-/// only reaction events; messages need the privileged Message Content
-/// intent. Nothing else is asked for, so a bot in many guilds is spared
-/// their traffic.
+/// 👍/👎 on answers need the reaction intents. Mentions of the bot and DMs
+/// need only the (non-privileged) guild and direct message intents: Discord
+/// sends the content of a message that mentions the bot, and of a DM,
+/// without Message Content. That privileged intent is asked for only with
+/// `message_content`, to read replies to the bot that do not ping it.
 pub fn intents(config: &DiscordConfig) -> serenity::GatewayIntents {
     use serenity::GatewayIntents as I;
-    let reactions = I::GUILD_MESSAGE_REACTIONS | I::DIRECT_MESSAGE_REACTIONS;
+    let base = I::GUILD_MESSAGE_REACTIONS
+        | I::DIRECT_MESSAGE_REACTIONS
+        | I::GUILD_MESSAGES
+        | I::DIRECT_MESSAGES;
     if config.message_content {
-        reactions | I::GUILD_MESSAGES | I::DIRECT_MESSAGES | I::MESSAGE_CONTENT
+        base | I::MESSAGE_CONTENT
     } else {
-        reactions
+        base
     }
 }
 
@@ -228,7 +232,10 @@ mod tests {
         use serenity::GatewayIntents as I;
         let mut c = parse("token = \"t\"").unwrap();
         let reactions = I::GUILD_MESSAGE_REACTIONS | I::DIRECT_MESSAGE_REACTIONS;
-        assert_eq!(intents(&c), reactions);
+        assert_eq!(
+            intents(&c),
+            reactions | I::GUILD_MESSAGES | I::DIRECT_MESSAGES
+        );
         assert!(!intents(&c).intersects(I::privileged()));
         c.message_content = true;
         assert!(intents(&c).contains(reactions | I::MESSAGE_CONTENT | I::GUILD_MESSAGES));

@@ -99,6 +99,9 @@ struct Shared {
     ids: AtomicU64,
     /// Whether the application may use privileged intents (Message Content).
     privileged: AtomicBool,
+    /// The intents the client identified with; events are delivered as
+    /// Discord delivers them under these.
+    intents: AtomicU64,
     /// How many more `GET /gateway/bot` to answer 401, as for a bad token.
     token_refusals: AtomicU32,
     /// Each interaction's response message, by interaction token.
@@ -137,6 +140,7 @@ impl Double {
             seq: AtomicU64::new(0),
             ids: AtomicU64::new(1_400_000_000_000_000_000),
             privileged: AtomicBool::new(true),
+            intents: AtomicU64::new(0),
             token_refusals: AtomicU32::new(0),
             originals: Mutex::default(),
             holding_posts: tokio::sync::watch::channel(false).0,
@@ -744,6 +748,10 @@ async fn connection(stream: TcpStream, state: Arc<Shared>) {
             }
             control = rx.recv() => match control {
                 Some(Control::Dispatch(event, d)) => {
+                    let Some(d) = as_delivered(&event, d, state.intents.load(Ordering::Relaxed))
+                    else {
+                        continue;
+                    };
                     let seq = state.seq.fetch_add(1, Ordering::Relaxed) + 1;
                     let id = d["id"].as_str().unwrap_or_default().to_string();
                     let payload = json!({"op": 0, "t": event, "s": seq, "d": d});
@@ -770,6 +778,40 @@ async fn connection(stream: TcpStream, state: Arc<Shared>) {
     }
 }
 
+/// A message event as Discord delivers it under `intents`: not at all
+/// without the guild or direct message intent, and without its content
+/// (text, embeds, attachments, components) when the client lacks Message
+/// Content, unless it mentions the bot, is a DM, or is the bot's own.
+fn as_delivered(event: &str, mut d: Value, intents: u64) -> Option<Value> {
+    const GUILD_MESSAGES: u64 = 1 << 9;
+    const DIRECT_MESSAGES: u64 = 1 << 12;
+    const MESSAGE_CONTENT: u64 = 1 << 15;
+    if event != "MESSAGE_CREATE" {
+        return Some(d);
+    }
+    let in_guild = d.get("guild_id").is_some_and(|g| !g.is_null());
+    let needed = if in_guild {
+        GUILD_MESSAGES
+    } else {
+        DIRECT_MESSAGES
+    };
+    if intents & needed == 0 {
+        return None;
+    }
+    let bot = BOT_ID.to_string();
+    let mentions_bot = d["mentions"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|u| u["id"] == bot.as_str()));
+    let by_bot = d["author"]["id"] == bot.as_str();
+    if in_guild && intents & MESSAGE_CONTENT == 0 && !mentions_bot && !by_bot {
+        d["content"] = json!("");
+        for key in ["embeds", "attachments", "components"] {
+            d[key] = json!([]);
+        }
+    }
+    Some(d)
+}
+
 enum Answer {
     Send(Value),
     Close(u16),
@@ -794,6 +836,8 @@ fn answer(state: &Shared, connection: u64, v: Value) -> Answer {
             Answer::Close(4014)
         }
         2 => {
+            let intents = d["intents"].as_u64().unwrap_or(0);
+            state.intents.store(intents, Ordering::Relaxed);
             state.seq.store(1, Ordering::Relaxed);
             *state.live.lock().unwrap() = Some(connection);
             Answer::Send(json!({"op": 0, "t": "READY", "s": 1, "d": {
