@@ -143,20 +143,60 @@ pub fn diff(old: &FactBase, new: &FactBase) -> Changes {
 }
 
 /// How reloading is going, for `/healthz`.
+///
+/// `state` says whether the latest attempt failed; the last error and its
+/// time stay after a later success (so an operator can see that something
+/// went wrong, and when), and `last_ok_at` says when the base last loaded.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Health {
     /// The knowledge directory watched.
     pub dir: String,
+    /// `ok` when the latest attempt loaded the directory (or found nothing
+    /// to change) and it is watched; `failing` when the latest edit was
+    /// rejected or the directory cannot be watched.
+    pub state: ReloadState,
     /// When the base last loaded without errors (Unix seconds): at start,
     /// or a reload that applied or found nothing to change.
-    pub last_success: Option<u64>,
-    /// What went wrong last, if the latest attempt failed: a rejected edit,
-    /// or a directory that cannot be watched.
+    pub last_ok_at: Option<u64>,
+    /// The latest error, kept after a later success (`state` tells whether
+    /// it still holds): a rejected edit, or a directory that cannot be
+    /// watched.
     pub last_error: Option<String>,
+    /// When `last_error` happened (Unix seconds); an error that repeats
+    /// keeps the time it was first seen.
     pub last_error_at: Option<u64>,
     /// How many times the watch was set up again on a replaced directory or
     /// after it stopped reporting.
     pub watcher_restarts: u64,
+}
+
+/// Whether the latest reload attempt worked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReloadState {
+    #[default]
+    Ok,
+    Failing,
+}
+
+impl Health {
+    /// The latest attempt failed with `error`. Returns false if that same
+    /// error was already the current one (nothing new to log).
+    fn failed(&mut self, error: String) -> bool {
+        if self.state == ReloadState::Failing && self.last_error.as_ref() == Some(&error) {
+            return false;
+        }
+        self.state = ReloadState::Failing;
+        self.last_error = Some(error);
+        self.last_error_at = Some(unix_now());
+        true
+    }
+
+    /// The latest attempt loaded the directory.
+    fn loaded(&mut self) {
+        self.state = ReloadState::Ok;
+        self.last_ok_at = Some(unix_now());
+    }
 }
 
 /// The health of the watch started last in this process (`kotae serve`
@@ -224,7 +264,7 @@ pub fn watch_checking_every(
         .map_err(|e| anyhow::anyhow!("cannot watch knowledge directory {}: {e}", dir.display()))?;
     let health = Arc::new(Mutex::new(Health {
         dir: dir.display().to_string(),
-        last_success: Some(unix_now()),
+        last_ok_at: Some(unix_now()),
         ..Health::default()
     }));
     WATCHES
@@ -337,7 +377,9 @@ impl Worker {
             if missed && !self.settled(fingerprint) {
                 continue; // still being written: look again next time
             }
-            if changed || missed {
+            // After a new watch the directory is loaded again even if its
+            // fingerprint is the same, so health says how it is now.
+            if changed || missed || restarted {
                 if missed && !restarted && self.last_event.elapsed() > every {
                     // A change no event reported: the watch is not to be trusted.
                     self.events = None;
@@ -380,11 +422,8 @@ impl Worker {
                     "cannot watch knowledge directory {}: {why}",
                     self.dir.display()
                 );
-                let mut h = self.health();
-                if h.last_error.as_ref() != Some(&message) {
+                if self.health().failed(message.clone()) {
                     tracing::warn!("{message}");
-                    h.last_error = Some(message);
-                    h.last_error_at = Some(unix_now());
                 }
                 false
             }
@@ -399,23 +438,23 @@ impl Worker {
         let mut h = self.health();
         match report {
             ReloadReport::Rejected(_) => {
-                h.last_error = Some(report.to_string());
-                h.last_error_at = Some(unix_now());
+                h.failed(report.to_string());
             }
-            _ => {
-                h.last_success = Some(unix_now());
-                h.last_error = None;
-            }
+            _ => h.loaded(),
         }
     }
 }
 
+/// The log target of reload reports: the console shows each report itself,
+/// so `kotae chat` leaves this target out of its log.
+pub const REPORT_TARGET: &str = "kotae::reload::report";
+
 /// Logs a reload report the way `kotae check` prints problems.
 pub fn log(report: &ReloadReport) {
     match report {
-        ReloadReport::Unchanged => tracing::debug!("{report}"),
-        ReloadReport::Applied(_) => tracing::info!("{report}"),
-        ReloadReport::Rejected(_) => tracing::error!("{report}"),
+        ReloadReport::Unchanged => tracing::debug!(target: REPORT_TARGET, "{report}"),
+        ReloadReport::Applied(_) => tracing::info!(target: REPORT_TARGET, "{report}"),
+        ReloadReport::Rejected(_) => tracing::error!(target: REPORT_TARGET, "{report}"),
     }
 }
 

@@ -481,3 +481,217 @@ fn a_state_directory_that_cannot_be_used_is_named() {
         stderr(&out)
     );
 }
+
+// Issue #12: in `--json` mode every input line gets exactly one output
+// line, in order, and every error object has the `error`, the member-facing
+// `message` and the `line`, whether the line could not be read (not UTF-8,
+// too long) or could not be asked (blank, whitespace, too many characters).
+#[test]
+fn every_stdin_line_gets_one_json_line_and_every_error_a_message() {
+    let too_long_line = "a".repeat(kotae::core::input::MAX_LINE_BYTES + 10);
+    let too_many_chars = "a".repeat(100 * 1024);
+    let mut input: Vec<u8> = Vec::new();
+    for line in [
+        b"Who announced the closure?".as_slice(),
+        b"",
+        b"   \t ",
+        b"\xff bad",
+        too_long_line.as_bytes(),
+        too_many_chars.as_bytes(),
+        b"\xed\xa0\x80 lone surrogate\r",
+        b"Where were the Japan Centers?\r",
+        b"",
+    ] {
+        input.extend_from_slice(line);
+        input.push(b'\n');
+    }
+    input.extend_from_slice(b"thanks"); // a last line without a newline
+    let out = kotae_with_stdin_bytes(&["ask", "--json"], &input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 10, "one object per input line: {lines:#?}");
+    let en = kotae::core::messages::get(kotae::core::Lang::En);
+    for (i, v) in lines.iter().enumerate() {
+        let is_error = ![0, 7, 9].contains(&i);
+        assert_eq!(v.get("error").is_some(), is_error, "line {}: {v}", i + 1);
+        if is_error {
+            assert_eq!(v["line"], i + 1, "{v}");
+            let message = v["message"].as_str().unwrap_or_default();
+            assert!(!message.is_empty(), "line {}: {v}", i + 1);
+        }
+    }
+    assert_eq!(lines[1]["message"], en.empty_question);
+    assert_eq!(lines[2]["message"], en.empty_question);
+    assert!(
+        lines[3]["message"].as_str().unwrap().contains("UTF-8"),
+        "{}",
+        lines[3]
+    );
+    assert!(
+        lines[4]["error"].as_str().unwrap().contains("bytes long"),
+        "{}",
+        lines[4]
+    );
+    assert_eq!(lines[4]["message"], en.too_long);
+    assert_eq!(lines[5]["message"], en.too_long);
+    assert!(lines[6]["message"].as_str().unwrap().contains("UTF-8"));
+    assert_eq!(lines[7]["fact"], "locations");
+    assert_eq!(lines[9]["fact"], Value::Null, "a decline, not an error");
+
+    // With --lang, an unreadable line is told in that language.
+    let out = kotae_with_stdin_bytes(&["ask", "--json", "--lang", "ja"], b"\xff\n");
+    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert!(v["message"].as_str().unwrap().contains("読めません"), "{v}");
+}
+
+/// A state directory whose database refuses every unanswered question (a
+/// trigger), so recording one fails after the store opened fine.
+fn state_that_refuses_records() -> tempfile::TempDir {
+    let state = tempfile::tempdir().unwrap();
+    drop(kotae::records::Records::open(state.path()).unwrap());
+    let db = rusqlite::Connection::open(state.path().join(kotae::records::store::FILE)).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON unanswered
+         BEGIN SELECT RAISE(FAIL, 'refused for the test'); END;",
+    )
+    .unwrap();
+    state
+}
+
+/// `kotae chat --state-dir STATE` asked one question it declines, with
+/// `env` set: its standard error.
+fn chat_declining(state: &std::path::Path, env: &[(&str, &str)]) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kotae"))
+        .args(["chat", "--state-dir", state.to_str().unwrap()])
+        .env_remove("KOTAE_KNOWLEDGE")
+        .env_remove("KOTAE_LOG_LEVEL")
+        .env_remove("KOTAE_LOG_JSON")
+        .env_remove("KOTAE_CONFIG")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("上海明天会下雨吗?\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(kotae::core::messages::get(kotae::core::Lang::Zh).decline),
+        "the member is still answered: {}",
+        stdout(&out)
+    );
+    stderr(&out)
+}
+
+// Issue #12: `kotae chat` logs, like `serve`, so a record it cannot write
+// is not lost without a word: warnings by default, `KOTAE_LOG_LEVEL` and
+// `KOTAE_LOG_JSON` respected, a bad level refused with its variable.
+#[test]
+fn chat_logs_a_record_it_cannot_write() {
+    let state = state_that_refuses_records();
+    let err = chat_declining(state.path(), &[]);
+    assert!(
+        err.contains("WARN") && err.contains("cannot record an unanswered question"),
+        "{err}"
+    );
+    assert!(err.contains("refused for the test"), "{err}");
+
+    let err = chat_declining(state.path(), &[("KOTAE_LOG_LEVEL", "error")]);
+    assert!(!err.contains("cannot record"), "{err}");
+
+    let err = chat_declining(state.path(), &[("KOTAE_LOG_JSON", "true")]);
+    let line = err
+        .lines()
+        .find(|l| l.contains("cannot record an unanswered question"))
+        .unwrap_or_else(|| panic!("{err}"));
+    let v: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["level"], "WARN", "{v}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_kotae"))
+        .args(["chat"])
+        .env("KOTAE_LOG_LEVEL", "loud")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("KOTAE_LOG_LEVEL"), "{}", stderr(&out));
+}
+
+// Issue #12: past the error cap the last error line is the loader's note
+// on what was not shown or not checked; the summary counts what is true.
+#[test]
+fn check_counts_errors_truthfully_past_the_cap() {
+    let summary = |dir: &std::path::Path| {
+        let out = check(dir, &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        stdout(&out).lines().last().unwrap_or_default().to_string()
+    };
+    let dir = knowledge_copy();
+    let name = dir.path().display().to_string();
+    let bad = dir.path().join("facts/bad.toml");
+
+    std::fs::write(&bad, "[[fact]]\nid = = =\n").unwrap();
+    assert_eq!(
+        summary(dir.path()),
+        format!("{name}: 1 error, 0 warnings; nothing was loaded")
+    );
+
+    // 120 broken tables: checking stops after 100.
+    std::fs::write(&bad, "[[fact]]\nid = = =\n".repeat(120)).unwrap();
+    assert_eq!(
+        summary(dir.path()),
+        format!(
+            "{name}: 100 errors shown, then checking stopped (the rest was not checked), \
+             0 warnings; nothing was loaded"
+        )
+    );
+
+    // One table with 150 unknown sources, in the last file: every error is
+    // found, 100 shown.
+    let ids: Vec<String> = (0..150).map(|i| format!("\"nope-{i}\"")).collect();
+    let fact = format!(
+        "[[fact]]\nid = \"zz-fact\"\nsources = [{}]\nstatus = \"confirmed\"\n\
+         questions.en = [\"What is zz?\"]\nanswer.en = \"zz.\"\n",
+        ids.join(", ")
+    );
+    std::fs::remove_file(&bad).unwrap();
+    std::fs::write(dir.path().join("facts/zz.toml"), &fact).unwrap();
+    let text = summary(dir.path());
+    let total: usize = text
+        .strip_prefix(&format!("{name}: "))
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(total >= 150, "{text}");
+    assert_eq!(
+        text,
+        format!(
+            "{name}: {total} errors ({} not shown), 0 warnings; nothing was loaded",
+            total - 100
+        )
+    );
+
+    // The same first: the files after it are not checked either.
+    std::fs::rename(
+        dir.path().join("facts/zz.toml"),
+        dir.path().join("facts/aa.toml"),
+    )
+    .unwrap();
+    assert_eq!(
+        summary(dir.path()),
+        format!(
+            "{name}: at least {total} errors ({} not shown, and the rest was not checked), \
+             0 warnings; nothing was loaded",
+            total - 100
+        )
+    );
+}

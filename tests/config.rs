@@ -313,3 +313,114 @@ fn syntax_errors_a_bom_log_levels_and_a_secret_set_twice() {
     );
     assert!(!err.contains("MTIz"), "{err}");
 }
+
+// Issue #12: a value of the wrong type, or a key that is no setting, in
+// kotae.toml is named with the file's line and column, like a syntax error;
+// one set by a variable is named with the variable.
+#[test]
+fn type_errors_in_the_file_name_their_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = |text: &str, vars: &[(&str, &str)]| {
+        let file = write(dir.path(), "kotae.toml", text);
+        Config::from_sources(Some(&file), env(vars))
+            .unwrap_err()
+            .to_string()
+    };
+    let at = |place: &str| format!("{}:{place}", dir.path().join("kotae.toml").display());
+
+    let err = error(
+        "state_dir = \"s\"\ncorrection_window_days = \"seven\"\n",
+        &[],
+    );
+    assert_eq!(
+        err,
+        format!(
+            "invalid configuration: {}: `correction_window_days`: invalid type: found string \"seven\", expected u64",
+            at("2:26")
+        )
+    );
+
+    let err = error("state_dir = \"s\"\n\n[http]\nlisten = 5\n", &[]);
+    assert!(
+        err.starts_with(&format!(
+            "invalid configuration: {}: `http.listen`: ",
+            at("4:10")
+        )),
+        "{err}"
+    );
+
+    // Dotted keys and inline tables are found too.
+    let err = error("http.listen = [1]\n", &[]);
+    assert!(
+        err.contains(&format!("{}: `http.listen`", at("1:15"))),
+        "{err}"
+    );
+    let err = error("log = { json = \"yes\" }\n", &[]);
+    assert!(
+        err.contains(&format!("{}: `log.json`", at("1:16"))),
+        "{err}"
+    );
+
+    // An unknown key: where the key is.
+    let err = error("[http]\nlisten = \"127.0.0.1:1\"\nport = 4\n", &[]);
+    assert!(
+        err.starts_with(&format!(
+            "invalid configuration: {}: unknown field: found `port`",
+            at("3:1")
+        )),
+        "{err}"
+    );
+
+    // The variable wins over the file, and is what the error names.
+    let err = error(
+        "[http]\nlisten = \"127.0.0.1:1\"\n",
+        &[("KOTAE_HTTP_LISTEN", "5")],
+    );
+    assert!(
+        err.starts_with("invalid configuration: `http.listen` (KOTAE_HTTP_LISTEN): "),
+        "{err}"
+    );
+    assert!(!err.contains("kotae.toml"), "{err}");
+    let err = Config::from_sources(None, env(&[("KOTAE_CORRECTION_WINDOW_DAYS", "seven")]))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "invalid configuration: `correction_window_days` (KOTAE_CORRECTION_WINDOW_DAYS): invalid type: found string \"seven\", expected u64"
+    );
+
+    // A required setting missing from a section: where the section is.
+    #[cfg(feature = "matrix")]
+    {
+        let err = error("state_dir = \"s\"\n\n[matrix]\nuser = \"@kotae:x\"\n", &[]);
+        assert_eq!(
+            err,
+            format!(
+                "invalid configuration: {}: `matrix.homeserver` is required",
+                at("3:1")
+            )
+        );
+    }
+
+    // The terminal commands' `[embeddings]` and `[log]` sections too.
+    let file = write(
+        dir.path(),
+        "kotae.toml",
+        "[embeddings]\n\ntimeout_ms = \"x\"\n",
+    );
+    let err = kotae::config::EmbeddingsConfig::load(Some(&file))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("{}: `embeddings.timeout_ms`", at("3:14"))),
+        "{err}"
+    );
+    let file = write(dir.path(), "kotae.toml", "[log]\nlevel = 3\n");
+    let err = kotae::config::LogConfig::from_sources(Some(&file), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("{}: `log.level`", at("2:9"))),
+        "{err}"
+    );
+}

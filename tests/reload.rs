@@ -9,7 +9,7 @@ mod knowledge;
 use knowledge::{NEW_FACT, NEW_QUESTION, knowledge_copy, save};
 
 use kotae::core::{Kotae, LangChoice, load};
-use kotae::reload::{self, ReloadReport, Watch};
+use kotae::reload::{self, ReloadReport, ReloadState, Watch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -70,12 +70,14 @@ fn edits_are_picked_up_live_and_broken_ones_rejected_with_their_line() {
         answers(&kotae, question).as_deref() == Some("test-new-fact")
     });
     println!("a new fact was answered {took:?} after the save");
-    let applied = reports
-        .lock()
-        .unwrap()
-        .iter()
-        .any(|r| matches!(r, ReloadReport::Applied(c) if c.added == ["test-new-fact"]));
-    assert!(applied, "{:?}", reports.lock().unwrap());
+    // The report follows the swap: wait for it.
+    wait_for("the report of the added fact", || {
+        reports
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| matches!(r, ReloadReport::Applied(c) if c.added == ["test-new-fact"]))
+    });
 
     // A syntax error: rejected with its line; the old answers keep flowing.
     let broken = NEW_FACT.replace("status = \"confirmed\"", "status = \"confirmed");
@@ -192,9 +194,12 @@ fn survives(
     wait_for("an edit after the replacement", || {
         answers(&kotae, NEW_QUESTION).as_deref() != Some("test-new-fact")
     });
+    // Health is updated just after the swap.
+    wait_for("health to say ok", || {
+        watch.health().state == ReloadState::Ok
+    });
+    assert!(watch.health().last_ok_at.is_some());
     let health = watch.health();
-    assert_eq!(health.last_error, None, "{health:?}");
-    assert!(health.last_success.is_some());
     if restarts {
         assert!(health.watcher_restarts >= 1, "{health:?}");
     }
@@ -343,14 +348,29 @@ fn a_fifo_named_toml_is_rejected_and_reloads_go_on_after_it_is_removed() {
         "{text}"
     );
     wait_for("the error in health", || {
-        watch.health().last_error.is_some()
+        watch.health().state == ReloadState::Failing
     });
+    let failing = watch.health();
+    assert!(
+        failing
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("not a regular file"),
+        "{failing:?}"
+    );
     std::fs::remove_file(&fifo).unwrap();
     save(&dir.path().join("facts/new.toml"), NEW_FACT);
     wait_for("the next edit", || {
         answers(&kotae, NEW_QUESTION).as_deref() == Some("test-new-fact")
     });
-    assert_eq!(watch.health().last_error, None);
+    wait_for("health to say ok", || {
+        watch.health().state == ReloadState::Ok
+    });
+    let health = watch.health();
+    // The error is kept, with its time, after the reload that worked.
+    assert_eq!(health.last_error, failing.last_error);
+    assert_eq!(health.last_error_at, failing.last_error_at);
 }
 
 #[test]
@@ -358,10 +378,74 @@ fn the_latest_watch_reports_its_health_for_healthz() {
     let dir = knowledge_copy();
     let (_kotae, watch) = watched(dir.path().to_path_buf());
     let health = reload::health().expect("a watch is running");
-    assert!(health.last_success.is_some());
+    assert!(health.last_ok_at.is_some());
     let json = serde_json::to_value(&health).unwrap();
-    for key in ["dir", "last_success", "last_error", "watcher_restarts"] {
+    for key in [
+        "dir",
+        "state",
+        "last_ok_at",
+        "last_error",
+        "last_error_at",
+        "watcher_restarts",
+    ] {
         assert!(json.get(key).is_some(), "{json}");
     }
+    assert_eq!(json["state"], "ok");
     drop(watch);
+}
+
+// Issue #12: after a rejected edit and then a good one, health says the
+// latest attempt worked (`state`, `last_ok_at`) and still shows the error
+// and its time, which came before.
+#[test]
+fn health_keeps_the_last_error_with_its_time_and_says_when_loading_worked_again() {
+    let dir = knowledge_copy();
+    let (kotae, watch) = watched(dir.path().to_path_buf());
+    let start = watch.health();
+    assert_eq!(start.state, ReloadState::Ok, "{start:?}");
+    assert_eq!(
+        (start.last_error.as_ref(), start.last_error_at),
+        (None, None)
+    );
+
+    let broken = NEW_FACT.replace("status = \"confirmed\"", "status = \"confirmed");
+    save(&dir.path().join("facts/new.toml"), &broken);
+    wait_for("the rejected edit in health", || {
+        watch.health().state == ReloadState::Failing
+    });
+    let failing = watch.health();
+    let json = serde_json::to_value(&failing).unwrap();
+    assert_eq!(json["state"], "failing", "{json}");
+    assert!(
+        failing
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("facts/new.toml:5:20: error: invalid basic string"),
+        "{failing:?}"
+    );
+    let error_at = failing.last_error_at.expect("the error's time");
+    assert_eq!(
+        failing.last_ok_at, start.last_ok_at,
+        "no load since the start"
+    );
+
+    // Whole seconds: make the good load's time later than the error's.
+    std::thread::sleep(Duration::from_millis(1100));
+    save(&dir.path().join("facts/new.toml"), NEW_FACT);
+    wait_for("the fixed edit", || {
+        answers(&kotae, NEW_QUESTION).as_deref() == Some("test-new-fact")
+    });
+    wait_for("health to say ok", || {
+        watch.health().state == ReloadState::Ok
+    });
+    let recovered = watch.health();
+    assert_eq!(recovered.last_error, failing.last_error, "{recovered:?}");
+    assert_eq!(recovered.last_error_at, Some(error_at));
+    assert!(
+        recovered.last_ok_at.unwrap() > error_at,
+        "the load after the error: {recovered:?}"
+    );
+    let json = serde_json::to_value(&recovered).unwrap();
+    assert_eq!(json["state"], "ok", "{json}");
 }

@@ -33,6 +33,13 @@ pub struct Args {
     question: Vec<String>,
 }
 
+impl Args {
+    /// The configuration file named by `--config` (or `KOTAE_CONFIG`).
+    pub fn config(&self) -> Option<&std::path::Path> {
+        self.semantic.config.as_deref()
+    }
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
     let kotae = Kotae::new(args.knowledge.load()?);
     let semantic = Semantic::open(&args.semantic, args.state_dir.as_deref(), &kotae, false)?;
@@ -60,7 +67,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Ok(line) => {
                 asker.answer(&line, Some(i + 1), args.explain, &mut out)?;
             }
-            Err(e) => unreadable(&e, args.json, &mut out)?,
+            Err(e) => unreadable(&e, args.lang, args.json, &mut out)?,
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -128,19 +135,41 @@ fn report(
     Ok(())
 }
 
-/// A line that could not be read: an error object in its place, or a
+/// A line that could not be read: an error object in its place (with a
+/// `message` like every error object's: in `--lang`'s language if given,
+/// else in English, since a line that cannot be read has no language), or a
 /// message on standard error.
-fn unreadable(e: &LineError, json: bool, out: &mut impl Write) -> Result<()> {
+fn unreadable(e: &LineError, lang: Option<Lang>, json: bool, out: &mut impl Write) -> Result<()> {
     if json {
+        let message = unreadable_message(e, lang.unwrap_or(Lang::En));
         writeln!(
             out,
             "{}",
-            json!({ "error": e.to_string(), "line": e.line() })
+            json!({ "error": e.to_string(), "message": message, "line": e.line() })
         )?;
     } else {
         eprintln!("kotae: {e}");
     }
     Ok(())
+}
+
+/// What a member would be told about a line that cannot be read.
+fn unreadable_message(e: &LineError, lang: Lang) -> &'static str {
+    match (e, lang) {
+        (LineError::TooLong { .. }, lang) => crate::core::messages::get(lang).too_long,
+        (LineError::NotUtf8 { .. }, Lang::En) => {
+            "That line could not be read as text (it is not UTF-8); please send it again as UTF-8 text."
+        }
+        (LineError::NotUtf8 { .. }, Lang::Ja) => {
+            "この行は文字として読めませんでした(UTF-8 ではありません)。UTF-8 のテキストで送り直してください。"
+        }
+        (LineError::NotUtf8 { .. }, Lang::Zh) => {
+            "无法将这一行读作文本(不是 UTF-8)。请以 UTF-8 文本重新发送。"
+        }
+        (LineError::Io { .. }, Lang::En) => "The input could not be read.",
+        (LineError::Io { .. }, Lang::Ja) => "入力を読み取れませんでした。",
+        (LineError::Io { .. }, Lang::Zh) => "无法读取输入。",
+    }
 }
 
 fn explain(kotae: &Kotae, question: &str, vector: Option<QuestionVector<'_>>) {

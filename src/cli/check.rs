@@ -63,8 +63,53 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(_) => {
-            println!("{name}: {errors} errors, {warnings} warnings; nothing was loaded");
+            println!(
+                "{name}: {}, {}; nothing was loaded",
+                error_count(&diags, errors),
+                plural(warnings, "warning")
+            );
             Ok(ExitCode::from(1))
         }
+    }
+}
+
+/// How many errors there are, truthfully: past [`load::MAX_ERRORS`] the
+/// last error line is the loader's note on what was not shown or not
+/// checked, which is no error of its own, and the count is then a floor.
+fn error_count(diags: &[load::Diagnostic], errors: usize) -> String {
+    let note = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .nth(load::MAX_ERRORS)
+        .filter(|_| errors == load::MAX_ERRORS + 1);
+    let Some(note) = note else {
+        return plural(errors, "error");
+    };
+    let shown = load::MAX_ERRORS;
+    // "N more errors from here on were not shown", "1 more error ... was".
+    let untold = note
+        .message
+        .split_once(" more error")
+        .and_then(|(n, _)| n.parse::<usize>().ok())
+        .filter(|_| note.message.contains(" not shown (at most "));
+    let stopped = note.message.contains("checking stopped");
+    match (untold, stopped) {
+        (None, _) => {
+            format!("{shown} errors shown, then checking stopped (the rest was not checked)")
+        }
+        (Some(n), false) => format!("{} errors ({n} not shown)", shown + n),
+        (Some(n), true) => format!(
+            "at least {} errors ({n} not shown, and the rest was not checked)",
+            shown + n
+        ),
+    }
+}
+
+/// `1 error`, `2 errors`.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }

@@ -15,7 +15,7 @@ mod unanswered;
 use crate::core::{FactBase, Lang};
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub use crate::service::load_base;
@@ -107,18 +107,35 @@ pub fn parse_lang(s: &str) -> Result<Lang, String> {
     s.parse::<Lang>().map_err(|e| e.to_string())
 }
 
+/// Sets up logging to standard error for a command other than `serve`
+/// (which sets it up from its whole configuration): the `[log]` section of
+/// `config` and the `KOTAE_LOG_*` variables. By default, warnings and
+/// errors, such as a record that could not be written; reload reports are
+/// left out, since the console prints each itself.
+fn logging(config: Option<&Path>) -> Result<()> {
+    let default = format!("warn,{}=off", crate::reload::REPORT_TARGET);
+    crate::config::LogConfig::load(config)?.init(&default);
+    Ok(())
+}
+
 /// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    // `eval`'s own `--config` is not seen here; `KOTAE_CONFIG` is.
+    let env_config = std::env::var_os("KOTAE_CONFIG").map(PathBuf::from);
     let result = match cli.command {
-        Command::Ask(args) => ask::run(args),
-        Command::Chat(args) => chat(args),
+        Command::Ask(args) => logging(args.config()).and_then(|()| ask::run(args)),
+        Command::Chat(args) => logging(args.semantic.config.as_deref()).and_then(|()| chat(args)),
         Command::Check(args) => check::run(args),
-        Command::Eval(args) => eval::run(args),
+        Command::Eval(args) => logging(env_config.as_deref()).and_then(|()| eval::run(args)),
         Command::Serve(args) => crate::serve::run(args.config.as_deref()),
         Command::Config(args) => config::run(args),
-        Command::Unanswered(args) => unanswered::run_unanswered(args),
-        Command::Feedback(args) => unanswered::run_feedback(args),
+        Command::Unanswered(args) => {
+            logging(env_config.as_deref()).and_then(|()| unanswered::run_unanswered(args))
+        }
+        Command::Feedback(args) => {
+            logging(env_config.as_deref()).and_then(|()| unanswered::run_feedback(args))
+        }
     };
     match result {
         Ok(code) => code,

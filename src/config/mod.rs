@@ -164,21 +164,60 @@ impl EmbeddingsConfig {
     /// `KOTAE_EMBEDDINGS_*` variables: what `ask`, `chat` and `eval` use,
     /// without asking the adapters' settings to be complete.
     pub fn load(path: Option<&Path>) -> anyhow::Result<EmbeddingsConfig> {
-        let mut figment = Figment::new();
-        if let Some(path) = path {
-            figment = figment.merge(Serialized::defaults(read_file(path)?));
+        /// The file's other sections are not this one's business.
+        #[derive(Deserialize)]
+        struct Only {
+            #[serde(default)]
+            embeddings: EmbeddingsConfig,
         }
-        let env = std::env::vars().filter(|(k, _)| k.starts_with("KOTAE_EMBEDDINGS_"));
-        figment = figment.merge(Serialized::defaults(env::tree(env)?));
-        let config: EmbeddingsConfig = if figment.contains("embeddings") {
-            figment
-                .extract_inner("embeddings")
-                .map_err(|e| anyhow::anyhow!("invalid configuration: {}", describe(e)))?
+        let only: Only = Sources::read(path, std::env::vars(), "KOTAE_EMBEDDINGS_")?.extract()?;
+        valid::embeddings(&only.embeddings)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        Ok(only.embeddings)
+    }
+}
+
+impl LogConfig {
+    /// Only the `[log]` settings, from the file and the `KOTAE_LOG_*`
+    /// variables: what the commands other than `serve` log with.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<LogConfig> {
+        LogConfig::from_sources(path, std::env::vars())
+    }
+
+    /// [`LogConfig::load`] from the given environment.
+    pub fn from_sources(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<LogConfig> {
+        #[derive(Deserialize)]
+        struct Only {
+            #[serde(default)]
+            log: LogConfig,
+        }
+        let only: Only = Sources::read(path, env, "KOTAE_LOG_")?.extract()?;
+        if let Some(filter) = &only.log.level {
+            valid::log_filter(filter).map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        }
+        Ok(only.log)
+    }
+
+    /// Sends the process's logs to standard error, filtered by `level` or
+    /// else by `default` (a tracing filter), as JSON lines if `json`. The
+    /// one place logging is set up: `serve` and the terminal commands call
+    /// it with their own default. Does nothing if logging is already set up.
+    pub fn init(&self, default: &str) {
+        // The level was checked when the configuration was read.
+        let filter =
+            tracing_subscriber::EnvFilter::try_new(self.level.as_deref().unwrap_or(default))
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
+        let _ = if self.json {
+            builder.json().try_init()
         } else {
-            EmbeddingsConfig::default()
+            builder.try_init()
         };
-        valid::embeddings(&config).map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
-        Ok(config)
     }
 }
 
@@ -196,25 +235,180 @@ impl Config {
         path: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> anyhow::Result<Config> {
-        let mut figment = Figment::new();
-        if let Some(path) = path {
-            figment = figment.merge(Serialized::defaults(read_file(path)?));
-        }
-        figment = figment.merge(Serialized::defaults(env::tree(env)?));
-        let config: Config = figment
-            .extract()
-            .map_err(|e| anyhow::anyhow!("invalid configuration: {}", describe(e)))?;
+        let config: Config = Sources::read(path, env, "KOTAE_")?.extract()?;
         valid::check(&config).map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         Ok(config)
     }
 }
 
+/// The config file (if any) and the `KOTAE_*` variables over it, kept so
+/// that an error can say where a setting came from: a file's line and
+/// column, or a variable's name.
+struct Sources {
+    file: Option<ConfigFile>,
+    env: toml::Table,
+}
+
+/// Where a setting came from.
+enum Origin {
+    /// `KOTAE_…`
+    Variable(String),
+    /// `file:line:column`
+    File(String),
+    Unknown,
+}
+
+/// The config file as read.
+struct ConfigFile {
+    path: PathBuf,
+    text: String,
+    table: toml::Table,
+}
+
+impl Sources {
+    /// Reads the file and the variables of `env` that start with `prefix`.
+    fn read(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        prefix: &str,
+    ) -> anyhow::Result<Sources> {
+        let file = path.map(read_file).transpose()?;
+        let env = env::tree(env.into_iter().filter(|(k, _)| k.starts_with(prefix)))?
+            .into_iter()
+            .collect();
+        Ok(Sources { file, env })
+    }
+
+    /// The settings, the variables over the file; a value of the wrong
+    /// type or an unknown key is named with where it came from.
+    fn extract<T: serde::de::DeserializeOwned>(&self) -> anyhow::Result<T> {
+        let mut figment = Figment::new();
+        if let Some(file) = &self.file {
+            figment = figment.merge(Serialized::defaults(&file.table));
+        }
+        figment = figment.merge(Serialized::defaults(&self.env));
+        figment
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {}", self.describe(e)))
+    }
+
+    /// Figment's messages name its own internals ("for key default.discord
+    /// in src/config.rs"); say which setting is wrong and where it was set:
+    /// `file:line:column` in the config file, or the variable that set it.
+    fn describe(&self, errors: figment::Error) -> String {
+        let lines: Vec<String> = errors.into_iter().map(|e| self.describe_one(&e)).collect();
+        lines.join("; ")
+    }
+
+    fn describe_one(&self, e: &figment::Error) -> String {
+        use figment::error::Kind;
+        let mut path: Vec<&str> = e.path.iter().map(String::as_str).collect();
+        match &e.kind {
+            Kind::MissingField(field) => {
+                let full = path
+                    .iter()
+                    .copied()
+                    .chain([field.as_ref()])
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let message = if SECRETS.contains(&full.as_str()) {
+                    let var = env::name(&full);
+                    format!("`{full}` is required: set KOTAE_{var} or KOTAE_{var}_FILE")
+                } else {
+                    format!("`{full}` is required")
+                };
+                // The section it is missing from, if the file has it.
+                match self.in_file(&path, false) {
+                    Some(at) if !path.is_empty() => format!("{at}: {message}"),
+                    _ => message,
+                }
+            }
+            Kind::UnknownField(field, _) if ADAPTERS.contains(&field.as_str()) => format!(
+                "`{field}` is set, but this kotae was built without the `{field}` adapter (cargo feature `{field}`)"
+            ),
+            kind => {
+                // An unknown key is shown where the key is (figment's path
+                // ends with it), a wrong value where the value is.
+                let unknown = match kind {
+                    Kind::UnknownField(field, _) => {
+                        if path.last() != Some(&field.as_str()) {
+                            path.push(field);
+                        }
+                        true
+                    }
+                    _ => false,
+                };
+                let key = path.join(".");
+                match self.origin(&path, unknown) {
+                    _ if key.is_empty() => kind.to_string(),
+                    Origin::Variable(var) => format!("`{key}` ({var}): {kind}"),
+                    Origin::File(at) if unknown => format!("{at}: {kind}"),
+                    Origin::File(at) => format!("{at}: `{key}`: {kind}"),
+                    Origin::Unknown => format!("`{key}`: {kind}"),
+                }
+            }
+        }
+    }
+
+    /// Where the setting at `path` was set: the variable, if one set it
+    /// (they win over the file), else its place in the file; with `at_key`,
+    /// the place of its key rather than of its value.
+    fn origin(&self, path: &[&str], at_key: bool) -> Origin {
+        let mut level = &self.env;
+        for (i, part) in path.iter().enumerate() {
+            match level.get(*part) {
+                Some(_) if i + 1 == path.len() => {
+                    return Origin::Variable(format!("KOTAE_{}", env::name(&path.join("."))));
+                }
+                Some(toml::Value::Table(t)) => level = t,
+                _ => break,
+            }
+        }
+        self.in_file(path, at_key)
+            .map_or(Origin::Unknown, Origin::File)
+    }
+
+    /// `file:line:column` of the value at `path` in the config file (or of
+    /// its key, with `at_key`), or of the nearest table on the way to it.
+    fn in_file(&self, path: &[&str], at_key: bool) -> Option<String> {
+        let file = self.file.as_ref()?;
+        let offset = locate(&file.text, path, at_key)?;
+        let (line, column) = line_column(&file.text, offset);
+        Some(format!("{}:{line}:{column}", file.path.display()))
+    }
+}
+
+/// The byte offset of the value at `path` (or of its last key, with
+/// `at_key`) in a TOML document, as its spanned parse gives it; when the
+/// path ends early, the nearest table found on the way.
+fn locate(text: &str, path: &[&str], at_key: bool) -> Option<usize> {
+    let document = toml::de::DeTable::parse(text).ok()?;
+    let mut table = document.get_ref();
+    let mut found = None;
+    for (i, part) in path.iter().enumerate() {
+        let Some((k, value)) = table.iter().find(|(k, _)| k.get_ref().as_ref() == *part) else {
+            break;
+        };
+        let last = i + 1 == path.len();
+        found = Some(if last && at_key {
+            k.span().start
+        } else {
+            value.span().start
+        });
+        match value.get_ref().as_table() {
+            Some(t) if !last => table = t,
+            _ => break,
+        }
+    }
+    found
+}
+
 /// The config file as a table: a syntax error names its line and column,
 /// and a secret in the file is refused.
-fn read_file(path: &Path) -> anyhow::Result<toml::Table> {
+fn read_file(path: &Path) -> anyhow::Result<ConfigFile> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
-    let file: toml::Table = toml::from_str(&text).map_err(|e| {
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
         let at = e.span().map_or(String::new(), |span| {
             let (line, column) = line_column(&text, span.start);
             format!(":{line}:{column}")
@@ -223,7 +417,7 @@ fn read_file(path: &Path) -> anyhow::Result<toml::Table> {
     })?;
     for key in SECRETS {
         let (section, name) = key.split_once('.').expect("secret keys are section.key");
-        if file.get(section).and_then(|s| s.get(name)).is_some() {
+        if table.get(section).and_then(|s| s.get(name)).is_some() {
             let var = env::name(key);
             anyhow::bail!(
                 "config {}: `{key}` is a secret; set it with KOTAE_{var} or KOTAE_{var}_FILE, not in the file",
@@ -231,7 +425,11 @@ fn read_file(path: &Path) -> anyhow::Result<toml::Table> {
             );
         }
     }
-    Ok(file)
+    Ok(ConfigFile {
+        path: path.to_path_buf(),
+        text,
+        table,
+    })
 }
 
 /// The 1-based line and column (in characters) of a byte offset.
@@ -240,38 +438,4 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
-}
-
-/// Figment's messages name its own internals ("for key default.discord in
-/// src/config.rs"); say which setting is wrong, and how to set a secret.
-fn describe(errors: figment::Error) -> String {
-    let lines: Vec<String> = errors
-        .into_iter()
-        .map(|e| {
-            let key = e.path.join(".");
-            match &e.kind {
-                figment::error::Kind::MissingField(field) => {
-                    let full = if key.is_empty() {
-                        field.to_string()
-                    } else {
-                        format!("{key}.{field}")
-                    };
-                    if SECRETS.contains(&full.as_str()) {
-                        let var = env::name(&full);
-                        format!("`{full}` is required: set KOTAE_{var} or KOTAE_{var}_FILE")
-                    } else {
-                        format!("`{full}` is required")
-                    }
-                }
-                figment::error::Kind::UnknownField(field, _) if ADAPTERS.contains(&field.as_str()) => {
-                    format!(
-                        "`{field}` is set, but this kotae was built without the `{field}` adapter (cargo feature `{field}`)"
-                    )
-                }
-                kind if key.is_empty() => kind.to_string(),
-                kind => format!("`{key}`: {kind}"),
-            }
-        })
-        .collect();
-    lines.join("; ")
 }

@@ -78,7 +78,7 @@ fn web_url(setting: &str, value: &str) -> anyhow::Result<()> {
 /// A tracing filter such as `info` or `kotae=debug,info`: every directive
 /// must end in a level, so a typo is an error rather than a filter that
 /// quietly shows nothing (or everything).
-fn log_filter(filter: &str) -> anyhow::Result<()> {
+pub(super) fn log_filter(filter: &str) -> anyhow::Result<()> {
     for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
         let level = directive
             .rsplit_once('=')

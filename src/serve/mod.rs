@@ -20,7 +20,7 @@ const DRAIN: Duration = Duration::from_secs(8);
 /// Reads the configuration (`config_path`, then `KOTAE_*`) and serves.
 pub fn run(config_path: Option<&Path>) -> Result<ExitCode> {
     let config = Config::load(config_path)?;
-    init_logging(&config);
+    config.log.init(DEFAULT_LOG);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(serve(config))?;
     Ok(ExitCode::SUCCESS)
@@ -29,21 +29,6 @@ pub fn run(config_path: Option<&Path>) -> Result<ExitCode> {
 /// matrix-sdk warns on every sync that the bot has no key backup, which it
 /// never needs: that one target is kept to errors by default.
 const DEFAULT_LOG: &str = "info,matrix_sdk_crypto::backups=error";
-
-fn init_logging(config: &Config) {
-    // The level was checked when the configuration was read.
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(config.log.level.as_deref().unwrap_or(DEFAULT_LOG))
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if config.log.json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
-}
 
 async fn serve(config: Config) -> Result<()> {
     let enabled = enabled_adapters(&config);
