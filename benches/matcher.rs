@@ -43,13 +43,21 @@ pub fn generated_files(n: usize) -> KnowledgeFiles {
         };
         facts.push_str(&format!(
             "[[fact]]\nid = \"gen-{i}\"\nsources = {:?}\nstatus = \"reported\"\nquestions.ja = {}\nquestions.zh = {}\nquestions.en = {}\nanswer.ja = {:?}\nanswer.zh = {:?}\nanswer.en = {:?}\n\n",
-            f.sources, q(&f.questions.ja), q(&f.questions.zh), q(&f.questions.en), f.answer.ja, f.answer.zh, f.answer.en
+            f.sources, q(&f.questions.ja), q(&f.questions.zh), q(&f.questions.en), raw(&f.claims.ja), raw(&f.claims.zh), raw(&f.claims.en)
         ));
     }
     KnowledgeFiles::from_files(vec![
         ("sources.toml".into(), sources),
         ("facts/generated.toml".into(), facts),
     ])
+}
+
+/// An answer as the TOML writes it, markers and all.
+fn raw(claims: &[kotae::core::knowledge::Claim]) -> String {
+    claims
+        .iter()
+        .map(|c| format!("{} [{}]", c.text, c.sources.join(", ")))
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {

@@ -660,7 +660,7 @@ fn check_counts_errors_truthfully_past_the_cap() {
     let ids: Vec<String> = (0..150).map(|i| format!("\"nope-{i}\"")).collect();
     let fact = format!(
         "[[fact]]\nid = \"zz-fact\"\nsources = [{}]\nstatus = \"confirmed\"\n\
-         questions.en = [\"What is zz?\"]\nanswer.en = \"zz.\"\n",
+         questions.en = [\"What is zz?\"]\nanswer.en = \"zz. [s]\"\n",
         ids.join(", ")
     );
     std::fs::remove_file(&bad).unwrap();

@@ -11,7 +11,7 @@ fn fact(id: &str, updated: &str, en_questions: &str) -> String {
     format!(
         "[[fact]]\nid = \"{id}\"\nsources = [\"cited\"]\nstatus = \"confirmed\"\nupdated = \"{updated}\"\n\
          questions.ja = [\"{id}の質問\"]\nquestions.zh = [\"{id}的问题\"]\nquestions.en = [{en_questions}]\n\
-         answer.ja = \"答え\"\nanswer.zh = \"答案\"\nanswer.en = \"Answer about {id}.\"\n\n"
+         answer.ja = \"答え[cited]\"\nanswer.zh = \"答案[cited]\"\nanswer.en = \"Answer about {id}. [cited]\"\n\n"
     )
 }
 

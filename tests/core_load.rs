@@ -24,9 +24,9 @@ status = "confirmed"
 questions.ja = ["質問?"]
 questions.zh = ["问题?"]
 questions.en = ["Question?"]
-answer.ja = "答え。"
-answer.zh = "答案。"
-answer.en = "Answer."
+answer.ja = "答え。[press]"
+answer.zh = "答案。[press]"
+answer.en = "Answer. [press]"
 "#;
 
 fn files(facts: &str) -> KnowledgeFiles {
@@ -124,7 +124,7 @@ fn an_unknown_source_id_is_located_exactly() {
 
 #[test]
 fn a_missing_language_is_reported() {
-    let bad = MINIMAL_FACT.replace("answer.zh = \"答案。\"\n", "");
+    let bad = MINIMAL_FACT.replace("answer.zh = \"答案。[press]\"\n", "");
     let e = only_error(&bad);
     assert!(e.contains("missing `answer.zh`"), "{e}");
     assert!(e.starts_with("facts/a.toml:"), "{e}");
@@ -134,7 +134,7 @@ fn a_missing_language_is_reported() {
 
 #[test]
 fn an_empty_answer_and_an_empty_question_are_errors() {
-    let bad = MINIMAL_FACT.replace("answer.en = \"Answer.\"", "answer.en = \"  \"");
+    let bad = MINIMAL_FACT.replace("answer.en = \"Answer. [press]\"", "answer.en = \"  \"");
     assert_eq!(only_error(&bad), "facts/a.toml:11:13: `answer.en` is empty");
     let bad = MINIMAL_FACT.replace(r#"questions.en = ["Question?"]"#, r#"questions.en = [""]"#);
     assert!(only_error(&bad).contains("an example question in `questions.en` is empty"));
@@ -546,4 +546,169 @@ fn a_link_to_dev_zero_is_refused_not_read() {
             "facts/zero.toml:1:1: error: not a regular file (a device); only regular files, or links to them, are read"
         ]
     );
+}
+
+/// MINIMAL_FACT with its English answer replaced; the answer is on line 11,
+/// its text from column 14.
+fn with_en_answer(answer: &str) -> String {
+    MINIMAL_FACT.replace(
+        "answer.en = \"Answer. [press]\"",
+        &format!("answer.en = \"{answer}\""),
+    )
+}
+
+const TWO_SOURCES: &str = r#"
+[[source]]
+id = "other"
+publisher = "A Blog"
+language = "en"
+reliability = "self-published"
+"#;
+
+fn files_with_other_source(facts: &str) -> KnowledgeFiles {
+    KnowledgeFiles::from_files(vec![
+        ("sources.toml".into(), format!("{SOURCES}{TWO_SOURCES}")),
+        ("facts/a.toml".into(), facts.into()),
+    ])
+}
+
+#[test]
+fn an_answer_is_read_as_claims_each_with_its_sources() {
+    let fact = MINIMAL_FACT
+        .replace(r#"sources = ["press"]"#, r#"sources = ["press", "other"]"#)
+        .replace("答え。[press]", "答え。[press]続き。[other, press]")
+        .replace("答案。[press]", "答案。[press, other]")
+        .replace(
+            "Answer. [press]",
+            "It closed. [press] A blog adds more. [other]",
+        );
+    let loaded = load(&files_with_other_source(&fact)).expect("valid");
+    let fact = loaded.base.fact("minimal").unwrap();
+    assert_eq!(fact.answer.en, "It closed. A blog adds more.");
+    assert_eq!(fact.answer.ja, "答え。続き。");
+    let en: Vec<(&str, Vec<&str>)> = fact
+        .claims
+        .en
+        .iter()
+        .map(|c| {
+            (
+                c.text.as_str(),
+                c.sources.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        en,
+        [
+            ("It closed.", vec!["press"]),
+            (" A blog adds more.", vec!["other"])
+        ]
+    );
+}
+
+#[test]
+fn every_bad_marker_is_rejected_with_its_place() {
+    let cases = [
+        (
+            "Answer.",
+            "facts/a.toml:11:21: `answer.en`: the answer cites no source",
+        ),
+        (
+            "Answer. [press] More.",
+            "facts/a.toml:11:29: `answer.en`: the text after the last marker cites no source: \"More.\"",
+        ),
+        (
+            "Answer. [press",
+            "facts/a.toml:11:22: `answer.en`: `[` without its `]`",
+        ),
+        (
+            "Answer.] [press]",
+            "facts/a.toml:11:21: `answer.en`: `]` without its `[`",
+        ),
+        (
+            "Answer. []",
+            "facts/a.toml:11:22: `answer.en`: an empty marker",
+        ),
+        (
+            "Answer. [Press]",
+            "facts/a.toml:11:22: `answer.en`: marker [Press] is not a list of source ids",
+        ),
+        (
+            "Answer. [press][press]",
+            "facts/a.toml:11:29: `answer.en`: a marker with no claim before it",
+        ),
+        (
+            "Answer. [press, nope]",
+            "facts/a.toml:11:22: `answer.en` cites \"nope\", an unknown source id",
+        ),
+    ];
+    for (answer, expected) in cases {
+        let e = only_error(&with_en_answer(answer));
+        assert!(e.starts_with(expected), "{answer}: {e}");
+    }
+}
+
+#[test]
+fn a_source_cited_but_not_listed_or_listed_but_not_cited_is_rejected() {
+    let unlisted = with_en_answer("Answer. [press] More. [other]");
+    let errors = load(&files_with_other_source(&unlisted)).expect_err("rejected");
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "facts/a.toml:11:36: error: `answer.en` cites \"other\", which this fact's `sources` does not list"
+        ]
+    );
+    // Listed by the fact, cited in English and Chinese but not in Japanese:
+    // the languages cite different sources.
+    let uncited = MINIMAL_FACT
+        .replace(r#"sources = ["press"]"#, r#"sources = ["press", "other"]"#)
+        .replace("答案。[press]", "答案。[press, other]")
+        .replace("Answer. [press]", "Answer. [other, press]");
+    let errors = load(&files_with_other_source(&uncited)).expect_err("rejected");
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        [
+            "facts/a.toml:9:13: error: `answer.ja` never cites \"other\", which the fact lists in `sources`: every language cites every listed source"
+        ]
+    );
+}
+
+#[test]
+fn events_are_read_and_bad_events_rejected() {
+    let event = "\n[[fact.event]]\ndate = \"1994\"\ndisputed = true\nsources = [\"press\"]\ntext.en = \"Opened\"\ntext.ja = \"開設\"\ntext.zh = \"开设\"\n";
+    let loaded = load(&files(&format!("{MINIMAL_FACT}{event}"))).expect("valid");
+    let fact = loaded.base.fact("minimal").unwrap();
+    assert_eq!(fact.events.len(), 1);
+    assert_eq!(fact.events[0].date.to_string(), "1994");
+    assert!(fact.events[0].disputed);
+    assert_eq!(fact.events[0].text.zh, "开设");
+
+    let cases = [
+        (
+            event.replace("\"1994\"", "\"the 1990s\""),
+            "facts/a.toml:14:8: `date` = \"the 1990s\" is not a date",
+        ),
+        (
+            event.replace("[\"press\"]", "[\"other\"]"),
+            "facts/a.toml:16:12: event source \"other\" is not in this fact's `sources`",
+        ),
+        (
+            event.replace("text.zh = \"开设\"\n", ""),
+            "facts/a.toml:17:1: missing event `text.zh`",
+        ),
+        (
+            event.replace("\"Opened\"", "\"Opened [press]\""),
+            "facts/a.toml:17:11: event `text.en` has a marker",
+        ),
+        (
+            event.replace("date = \"1994\"\n", ""),
+            "facts/a.toml:13:1: an event needs a `date`",
+        ),
+    ];
+    for (event, expected) in cases {
+        let e = only_error(&format!("{MINIMAL_FACT}{event}"));
+        assert!(e.starts_with(expected), "{e}");
+    }
 }

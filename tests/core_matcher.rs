@@ -199,7 +199,7 @@ fn a_replaced_base_is_used_by_the_next_question() {
         ("sources.toml".into(), "[[source]]\nid = \"s\"\npublisher = \"P\"\nlanguage = \"en\"\nreliability = \"press\"\n".into()),
         (
             "facts/x.toml".into(),
-            "[[fact]]\nid = \"weather\"\nsources = [\"s\"]\nstatus = \"reported\"\nquestions.ja = [\"天気は?\"]\nquestions.zh = [\"天气怎么样?\"]\nquestions.en = [\"How is the weather?\"]\nanswer.ja = \"晴れ。\"\nanswer.zh = \"晴。\"\nanswer.en = \"Sunny.\"\n".into(),
+            "[[fact]]\nid = \"weather\"\nsources = [\"s\"]\nstatus = \"reported\"\nquestions.ja = [\"天気は?\"]\nquestions.zh = [\"天气怎么样?\"]\nquestions.en = [\"How is the weather?\"]\nanswer.ja = \"晴れ。[s]\"\nanswer.zh = \"晴。[s]\"\nanswer.en = \"Sunny. [s]\"\n".into(),
         ),
     ]);
     let old = k.replace(kotae::core::load::load(&files).unwrap().base);

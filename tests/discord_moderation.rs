@@ -47,11 +47,28 @@ fn edit_fact(dir: &std::path::Path, file: &str, id: &str, lines: &[(&str, &str)]
             lines
                 .iter()
                 .find(|(prefix, _)| line.starts_with(prefix))
-                .map_or(line.to_string(), |(_, new)| new.to_string())
+                .map_or(line.to_string(), |(_, new)| new.replace(CITE, &cited(line)))
         })
         .collect();
     let edited = format!("{}{}\n{}", &text[..start], block.join("\n"), &text[end..]);
     save(dir, file, &edited);
+}
+
+/// In a line given to [`edit_fact`], the marker citing every source the
+/// line it replaces cites (an answer must cite all the fact's sources).
+const CITE: &str = "{cite}";
+
+fn cited(line: &str) -> String {
+    let mut ids: Vec<&str> = Vec::new();
+    for marker in line.split('[').skip(1) {
+        let inside = marker.split(']').next().unwrap_or_default();
+        for id in inside.split(',').map(str::trim) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    format!("[{}]", ids.join(", "))
 }
 
 fn editable_dir(bot: &Bot) -> &std::path::Path {
@@ -159,7 +176,10 @@ async fn an_added_fact_is_answered_without_restart_and_the_moderators_hear_of_it
         let id = double.command("ask", ask_options(NEW_QUESTION), "en-US", MEMBER);
         let data = double.callback(&id).await["data"].clone();
         if answered_fact(&data).as_deref() == Some("test-new-fact") {
-            assert_eq!(description(&data), "A test answer.");
+            assert_eq!(
+                description(&data),
+                "A test answer.\\[[1](https://www.asahi.com/articles/AST1M3TKZT1MUHBI02RM.html)\\]"
+            );
             break saved.elapsed();
         }
         assert!(
@@ -301,16 +321,22 @@ async fn a_corrected_fact_edits_earlier_answers_and_a_retracted_one_withdraws_th
         "facts/centers.toml",
         "locations",
         &[
-            ("answer.en = ", &format!("answer.en = \"{corrected_en}\"")),
-            ("answer.ja = ", &format!("answer.ja = \"{corrected_ja}\"")),
+            (
+                "answer.en = ",
+                &format!("answer.en = \"{corrected_en} {CITE}\""),
+            ),
+            (
+                "answer.ja = ",
+                &format!("answer.ja = \"{corrected_ja}{CITE}\""),
+            ),
         ],
     );
     let edit = edited_with(&double, &from_ask, messages::get(Lang::En).corrected).await;
-    assert_eq!(description(&edit), corrected_en);
+    assert!(description(&edit).starts_with(&format!("{corrected_en}\\[1")));
     assert_eq!(answered_fact(&edit).as_deref(), Some("locations"));
-    assert!(sources_text(&embeds(&edit)[0], Lang::En).contains("]("));
+    assert!(sources_text(&embeds(&edit)[0], Lang::En).contains("1. "));
     let edit = edited_with(&double, &from_mention, messages::get(Lang::Ja).corrected).await;
-    assert_eq!(description(&edit), corrected_ja);
+    assert!(description(&edit).starts_with(&format!("{corrected_ja}\\[1")));
 
     edit_fact(
         &dir,
@@ -349,7 +375,10 @@ async fn a_follower_that_falls_behind_still_corrects_earlier_answers() {
         &dir,
         "facts/centers.toml",
         "locations",
-        &[("answer.en = ", &format!("answer.en = \"{corrected}\""))],
+        &[(
+            "answer.en = ",
+            &format!("answer.en = \"{corrected} {CITE}\""),
+        )],
     );
     let reloaded = bot.service.reload().expect("a knowledge directory");
     assert!(matches!(*reloaded, ReloadReport::Applied(_)), "{reloaded}");
@@ -359,7 +388,7 @@ async fn a_follower_that_falls_behind_still_corrects_earlier_answers() {
     double.release_posts();
 
     let edit = edited_with(&double, &answer, messages::get(Lang::En).corrected).await;
-    assert_eq!(description(&edit), corrected);
+    assert!(description(&edit).starts_with(&format!("{corrected}\\[")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

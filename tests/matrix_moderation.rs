@@ -186,7 +186,7 @@ async fn live_edits_reach_members_and_moderators() {
         .snapshot()
         .answer("locations", Lang::En)
         .unwrap();
-    assert!(answer.body().starts_with(&locations.text));
+    assert!(answer.body().starts_with(&locations.plain_text(Lang::En)));
     world.carol.react(room, &answer.event.event_id, "🎉").await;
     tester.react(room, &question, "👎").await;
     world.carol.react(room, &answer.event.event_id, "👎").await;
@@ -247,7 +247,7 @@ async fn live_edits_reach_members_and_moderators() {
     })
     .await;
     let (_, still) = ask(format!("!ask {LOCATIONS}")).await;
-    assert!(still.body().starts_with(&locations.text));
+    assert!(still.body().starts_with(&locations.plain_text(Lang::En)));
     save(&new_file, NEW_FACT);
 
     // The moderators correct the answer: the earlier reply is edited.
@@ -269,7 +269,10 @@ async fn live_edits_reach_members_and_moderators() {
         new_body.ends_with(messages::get(Lang::En).corrected),
         "{new_body}"
     );
-    assert!(new_body.contains(&locations.text), "the rest of the answer");
+    assert!(
+        new_body.contains(&locations.plain_text(Lang::En)),
+        "the rest of the answer"
+    );
     assert!(corrected.body().starts_with("* Corrected for the test."));
     assert_pings_no_one(&corrected);
 
@@ -277,7 +280,7 @@ async fn live_edits_reach_members_and_moderators() {
     edit_fact(
         &centers,
         "locations",
-        "status = \"confirmed\"",
+        &format!("status = \"{}\"", locations.status.as_str()),
         "status = \"retracted\"",
     );
     let withdrawn = tester

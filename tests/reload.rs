@@ -120,11 +120,12 @@ fn a_retracted_fact_is_no_longer_answered_and_its_answers_are_to_be_corrected() 
     let file = dir.path().join("facts/centers.toml");
     let text = std::fs::read_to_string(&file).unwrap();
     let at = text.find("id = \"locations\"").unwrap();
-    let status = at + text[at..].find("status = \"confirmed\"").unwrap();
+    let now = text[at..].find("\nstatus = ").unwrap() + 1;
+    let line_end = text[at + now..].find('\n').unwrap();
     let edited = format!(
         "{}status = \"retracted\"{}",
-        &text[..status],
-        &text[status + "status = \"confirmed\"".len()..]
+        &text[..at + now],
+        &text[at + now + line_end..]
     );
     std::fs::write(&file, edited).unwrap();
     let ReloadReport::Applied(changes) = reload::reload(&kotae, dir.path()) else {

@@ -21,7 +21,7 @@ pub struct Args {
     /// With `KOTAE_EMBEDDINGS_URL` (or an [embeddings] section) set, the set
     /// is run in hybrid mode: it fails if the model cannot be reached.
     #[command(flatten)]
-    semantic: SemanticArg,
+    pub(super) semantic: SemanticArg,
     /// Keep the fact base's vectors here between runs.
     #[arg(long, value_name = "DIR", env = "KOTAE_STATE_DIR")]
     state_dir: Option<PathBuf>,

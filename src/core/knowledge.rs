@@ -207,10 +207,39 @@ pub struct Fact {
     pub related: Vec<String>,
     pub keywords: PerLang<Vec<String>>,
     pub questions: PerLang<Vec<String>>,
+    /// The answer as members read it: the claims' texts joined, without
+    /// their citation markers. Matching and embeddings read this.
     pub answer: PerLang<String>,
+    /// The same answer as claims, each with the sources it rests on.
+    pub claims: PerLang<Vec<Claim>>,
+    /// The dated events this fact tells of, for the timeline.
+    pub events: Vec<Event>,
     /// Where the fact was defined, for moderators' messages.
     pub file: String,
     pub line: usize,
+}
+
+/// One sentence (or a few) of an answer and the sources that support it,
+/// written in the TOML as `text [source-id, other-id]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Claim {
+    /// The claim's text as it stands in the answer, marker removed: the
+    /// texts of an answer's claims joined make up the answer.
+    pub text: String,
+    /// Source ids, in the order the marker names them.
+    pub sources: Vec<String>,
+}
+
+/// A dated event of the story (`[[fact.event]]`), one line of the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub date: PartialDate,
+    /// The sources disagree on this date; the timeline says so.
+    pub disputed: bool,
+    /// One short line per language, without citation markers.
+    pub text: PerLang<String>,
+    /// The sources that give this date (a subset of the fact's).
+    pub sources: Vec<String>,
 }
 
 /// Names of one person, place or thing across languages and scripts.

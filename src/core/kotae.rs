@@ -57,6 +57,7 @@ impl Snapshot {
         (fact.status != Status::Retracted).then(|| Answer {
             fact_id: fact.id.clone(),
             text: fact.answer.get(lang).clone(),
+            claims: fact.claims.get(lang).clone(),
             status: fact.status,
             updated: fact.updated,
             sources: self.base.sources_of(fact).cloned().collect(),

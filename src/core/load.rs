@@ -13,6 +13,7 @@
 //! in bounded memory, [`validate`] turns them into facts. This file runs the
 //! steps in order.
 
+mod claims;
 mod files;
 mod raw;
 mod validate;

@@ -2,7 +2,7 @@
 //! formats it. Adapters read these fields; [`Reply::to_text`] and
 //! [`Reply::to_json`] are the console and command-line renderings.
 
-use super::knowledge::{PartialDate, Reliability, Source, Status};
+use super::knowledge::{Claim, PartialDate, Reliability, Source, Status};
 use super::lang::Lang;
 use super::messages;
 use serde::Serialize;
@@ -32,7 +32,10 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
     pub fact_id: String,
+    /// The answer as read, without markers: the claims' texts joined.
     pub text: String,
+    /// The same text as claims, each citing some of `sources`.
+    pub claims: Vec<Claim>,
     pub status: Status,
     pub updated: Option<PartialDate>,
     pub sources: Vec<Source>,
@@ -47,26 +50,94 @@ pub struct Suggestion {
     pub score: f32,
 }
 
-/// Why an answer needs a caveat.
+/// Why an answer needs a caveat. (That a claim rests on self-published
+/// sources only is said at the claim: see [`Marker`].)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Note {
     Disputed,
-    SelfPublishedOnly,
 }
 
 impl Answer {
     pub fn note(&self) -> Option<Note> {
-        if self.status == Status::Disputed {
-            Some(Note::Disputed)
-        } else if self
-            .sources
+        (self.status == Status::Disputed).then_some(Note::Disputed)
+    }
+
+    /// Each claim with its marker, for a renderer to draw.
+    pub fn marked(&self) -> Vec<Marker<'_>> {
+        self.claims
             .iter()
-            .all(|s| s.reliability == Reliability::SelfPublished)
-        {
-            Some(Note::SelfPublishedOnly)
-        } else {
-            None
+            .map(|claim| {
+                let cited: Vec<(usize, &Source)> = self
+                    .sources
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| claim.sources.contains(&s.id))
+                    .map(|(i, s)| (i + 1, s))
+                    .collect();
+                Marker {
+                    claim,
+                    self_published: !cited.is_empty()
+                        && cited
+                            .iter()
+                            .all(|(_, s)| s.reliability == Reliability::SelfPublished),
+                    cited,
+                }
+            })
+            .collect()
+    }
+
+    /// The text with plain markers (`… 2025.[1] …[2: self-published]`), as
+    /// every plain-text body shows it.
+    pub fn plain_text(&self, lang: Lang) -> String {
+        let mut out = String::with_capacity(self.text.len() + 8 * self.claims.len());
+        for marker in self.marked() {
+            out.push_str(&marker.claim.text);
+            out.push_str(&marker.plain(lang));
         }
+        out
+    }
+}
+
+/// A claim and how its citation reads: the numbers of its sources in the
+/// answer's list, and whether they are all self-published (which the
+/// member is told at the claim, in their language).
+#[derive(Debug, Clone)]
+pub struct Marker<'a> {
+    pub claim: &'a Claim,
+    /// (number in the answer's source list, the source), in list order.
+    pub cited: Vec<(usize, &'a Source)>,
+    pub self_published: bool,
+}
+
+impl Marker<'_> {
+    /// The marker with each number drawn by `number`: `[1]`, `[1, 2]`,
+    /// `[2: self-published]`. Renderers pass a link-drawing `number` and
+    /// the brackets their markup needs (Discord's markdown escapes them).
+    pub fn render(
+        &self,
+        lang: Lang,
+        (open, close): (&str, &str),
+        number: impl Fn(usize, &Source) -> String,
+    ) -> String {
+        if self.cited.is_empty() {
+            return String::new();
+        }
+        let numbers: Vec<String> = self.cited.iter().map(|(n, s)| number(*n, s)).collect();
+        let (comma, colon) = match lang {
+            Lang::En => (", ", ": "),
+            Lang::Ja | Lang::Zh => (", ", "："),
+        };
+        let mut out = format!("{open}{}", numbers.join(comma));
+        if self.self_published {
+            out.push_str(colon);
+            out.push_str(messages::get(lang).self_published);
+        }
+        out.push_str(close);
+        out
+    }
+
+    pub fn plain(&self, lang: Lang) -> String {
+        self.render(lang, ("[", "]"), |n, _| n.to_string())
     }
 }
 
@@ -75,7 +146,6 @@ impl Note {
         let m = messages::get(lang);
         match self {
             Note::Disputed => m.note_disputed,
-            Note::SelfPublishedOnly => m.note_self_published,
         }
     }
 }
@@ -120,7 +190,7 @@ impl Reply {
         let mut out = String::new();
         match &self.outcome {
             Outcome::Answer(a) => {
-                out.push_str(&a.text);
+                out.push_str(&a.plain_text(self.lang));
                 if let Some(note) = a.note() {
                     let _ = write!(out, "\n{}", note.text(self.lang));
                 }
@@ -141,11 +211,12 @@ impl Reply {
 
     /// The `kotae ask --json` object.
     pub fn to_json(&self) -> serde_json::Value {
-        let (fact, status, answer, sources, suggestions, note) = match &self.outcome {
+        let (fact, status, answer, claims, sources, suggestions, note) = match &self.outcome {
             Outcome::Answer(a) => (
                 Some(a.fact_id.as_str()),
                 Some(a.status),
                 a.text.as_str(),
+                a.marked().iter().map(|m| claim_json(m)).collect(),
                 a.sources.iter().map(source_json).collect(),
                 Vec::new(),
                 a.note().map(|n| n.text(self.lang)),
@@ -154,6 +225,7 @@ impl Reply {
                 None,
                 None,
                 messages::get(self.lang).decline,
+                Vec::new(),
                 Vec::new(),
                 suggestions.iter().map(|s| s.fact_id.as_str()).collect(),
                 None,
@@ -167,10 +239,19 @@ impl Reply {
             "status": status,
             "answer": answer,
             "note": note,
+            "claims": claims,
             "sources": sources,
             "suggestions": suggestions,
         })
     }
+}
+
+fn claim_json(m: &Marker) -> serde_json::Value {
+    json!({
+        "text": m.claim.text,
+        "sources": m.claim.sources,
+        "self_published": m.self_published,
+    })
 }
 
 fn source_json(s: &Source) -> serde_json::Value {
@@ -182,4 +263,91 @@ fn source_json(s: &Source) -> serde_json::Value {
         "published": s.published,
         "reliability": s.reliability,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(id: &str, reliability: Reliability) -> Source {
+        Source {
+            id: id.into(),
+            publisher: id.to_uppercase(),
+            title: None,
+            url: Some(format!("https://example.org/{id}")),
+            published: None,
+            language: "en".into(),
+            reliability,
+            line: 0,
+        }
+    }
+
+    fn claim(text: &str, sources: &[&str]) -> Claim {
+        Claim {
+            text: text.into(),
+            sources: sources.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn answer() -> Answer {
+        let claims = vec![
+            claim("It ended.", &["press"]),
+            claim(" Both agree.", &["blog", "press"]),
+            claim(" A blog adds more.", &["blog"]),
+        ];
+        Answer {
+            fact_id: "f".into(),
+            text: claims.iter().map(|c| c.text.as_str()).collect(),
+            claims,
+            status: Status::Confirmed,
+            updated: None,
+            sources: vec![
+                source("press", Reliability::Press),
+                source("blog", Reliability::SelfPublished),
+            ],
+        }
+    }
+
+    #[test]
+    fn markers_number_sources_in_list_order_and_label_self_published_claims() {
+        let a = answer();
+        assert_eq!(
+            a.plain_text(Lang::En),
+            "It ended.[1] Both agree.[1, 2] A blog adds more.[2: self-published]"
+        );
+        assert_eq!(
+            a.plain_text(Lang::Ja),
+            "It ended.[1] Both agree.[1, 2] A blog adds more.[2：個人投稿]"
+        );
+        assert!(a.plain_text(Lang::Zh).ends_with("[2：自媒体]"));
+        assert_eq!(a.note(), None, "self-published is said at the claim");
+    }
+
+    #[test]
+    fn the_json_claims_join_into_the_answer() {
+        let reply = Reply {
+            question: "q".into(),
+            lang: Lang::En,
+            score: 1.0,
+            outcome: Outcome::Answer(answer()),
+        };
+        let json = reply.to_json();
+        let joined: String = json["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(joined, json["answer"].as_str().unwrap());
+        assert_eq!(
+            json["claims"][1]["sources"],
+            serde_json::json!(["blog", "press"])
+        );
+        assert_eq!(json["claims"][2]["self_published"], true);
+        assert!(
+            reply
+                .to_text()
+                .starts_with("It ended.[1] Both agree.[1, 2]")
+        );
+    }
 }

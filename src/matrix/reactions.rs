@@ -60,6 +60,7 @@ mod tests {
         let answer = Answer {
             fact_id: "founding".into(),
             text: "text".into(),
+            claims: Vec::new(),
             status: Status::Confirmed,
             updated: None,
             sources: Vec::new(),

@@ -8,7 +8,7 @@
 
 use crate::core::messages;
 use crate::core::reply::{plain_sources, source_label};
-use crate::core::{Correction, Lang, Outcome, Reply, Source, Suggestion};
+use crate::core::{Answer, Correction, Lang, Outcome, Reply, Source, Suggestion};
 use crate::service::cut::{is_web_link, whole_lines_within};
 use html_escape::{encode_double_quoted_attribute, encode_text};
 use std::fmt::Write;
@@ -26,7 +26,7 @@ pub(super) fn reply(reply: &Reply) -> Rendered {
     let mut html = String::new();
     match &reply.outcome {
         Outcome::Answer(answer) => {
-            let _ = write!(html, "<p>{}</p>", text(&answer.text));
+            let _ = write!(html, "<p>{}</p>", marked_text(reply.lang, answer));
             if let Some(note) = answer.note() {
                 let _ = write!(html, "<p><em>{}</em></p>", text(note.text(reply.lang)));
             }
@@ -44,6 +44,26 @@ pub(super) fn reply(reply: &Reply) -> Rendered {
         plain: reply.to_text(),
         html,
     }
+}
+
+/// The answer's claims as HTML, each followed by its marker, whose numbers
+/// link to the sources listed under the answer.
+fn marked_text(lang: Lang, answer: &Answer) -> String {
+    let mut html = String::with_capacity(answer.text.len() * 2);
+    for marker in answer.marked() {
+        html.push_str(&text(&marker.claim.text));
+        let cite = marker.render(lang, ("[", "]"), |n, source| {
+            match source.url.as_deref().filter(|u| is_web_link(u)) {
+                Some(url) => format!(
+                    "<a href=\"{}\">{n}</a>",
+                    encode_double_quoted_attribute(url)
+                ),
+                None => n.to_string(),
+            }
+        });
+        let _ = write!(html, "<sup>{cite}</sup>");
+    }
+    html
 }
 
 /// What an earlier answer should say after a reload changed its fact: the
@@ -198,6 +218,10 @@ mod tests {
             score: 1.0,
             outcome: Outcome::Answer(Answer {
                 fact_id: "f".into(),
+                claims: vec![crate::core::knowledge::Claim {
+                    text: text.into(),
+                    sources: sources.iter().map(|s| s.id.clone()).collect(),
+                }],
                 text: text.into(),
                 status: Status::Confirmed,
                 updated: None,
@@ -214,9 +238,12 @@ mod tests {
         ));
         assert_eq!(
             r.html,
-            "<p>It closed.</p><p>Sources:</p><ol><li><a href=\"https://example.org/a?b=1&amp;c=2\">Pub &lt;b&gt;「T &amp; \"q\"」</a></li></ol>"
+            "<p>It closed.<sup>[<a href=\"https://example.org/a?b=1&amp;c=2\">1</a>]</sup></p><p>Sources:</p><ol><li><a href=\"https://example.org/a?b=1&amp;c=2\">Pub &lt;b&gt;「T &amp; \"q\"」</a></li></ol>"
         );
-        assert!(r.plain.starts_with("It closed.\nSources:\n  [1] Pub <b>"));
+        assert!(
+            r.plain
+                .starts_with("It closed.[1]\nSources:\n  [1] Pub <b>")
+        );
     }
 
     #[test]
@@ -279,13 +306,18 @@ mod tests {
     }
 
     #[test]
-    fn self_published_answers_carry_the_note() {
+    fn self_published_claims_say_so_at_the_claim() {
         let mut s = source("https://example.org");
         s.reliability = Reliability::SelfPublished;
         let r = reply(&answer("A.", vec![s]));
         assert!(
+            r.html.starts_with(
+                "<p>A.<sup>[<a href=\"https://example.org\">1</a>: self-published]</sup></p>"
+            ),
+            "{}",
             r.html
-                .contains("<em>Note: this rests only on a self-published source.</em>")
         );
+        assert!(r.plain.starts_with("A.[1: self-published]\n"));
+        assert!(!r.html.contains("<em>"), "no answer-wide note");
     }
 }

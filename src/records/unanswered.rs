@@ -3,8 +3,8 @@
 
 use super::{Hasher, Store, now};
 use crate::core::{Lang, Outcome, Reply, text};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -150,7 +150,7 @@ const SAME_GROUP: f32 = 0.5;
 /// filtering, which finds every group that can reach the threshold), so the
 /// result is the same and the cost near linear.
 pub fn groups(records: &[Unanswered]) -> Vec<Group> {
-    let mut wording_of: HashMap<&str, usize> = HashMap::new();
+    let mut wording_of: HashMap<&str, usize> = HashMap::default();
     let mut wordings: Vec<Vec<&Unanswered>> = Vec::new();
     for r in records {
         let next = wordings.len();
@@ -189,17 +189,22 @@ struct PairRarity(HashMap<Pair, usize>);
 
 impl PairRarity {
     fn new(all: &[Vec<Pair>]) -> PairRarity {
-        let mut counts = HashMap::new();
+        let mut counts = HashMap::default();
         for p in all.iter().flatten() {
             *counts.entry(*p).or_insert(0) += 1;
         }
         PairRarity(counts)
     }
 
+    /// Looks each pair's count up once (a lookup per comparison was most of
+    /// the digest's time), then sorts.
     fn sort(&self, pairs: &[Pair]) -> Vec<Pair> {
-        let mut sorted = pairs.to_vec();
-        sorted.sort_by_key(|p| (self.0.get(p).copied().unwrap_or(0), *p));
-        sorted
+        let mut keyed: Vec<(usize, Pair)> = pairs
+            .iter()
+            .map(|p| (self.0.get(p).copied().unwrap_or(0), *p))
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, p)| p).collect()
     }
 }
 

@@ -44,6 +44,7 @@ pub fn config(double: &Double) -> DiscordConfig {
         rate_burst: 0,
         moderator_role: None,
         moderators_channel: None,
+        moderators_lang: Lang::En,
         api_url: Some(double.rest_url.clone()),
     }
 }
@@ -158,6 +159,15 @@ pub fn expected(bot: &Bot, question: &str, choice: LangChoice) -> Reply {
 }
 
 /// Checks an answer callback against the core's reply to the same question.
+/// What the first embed of an answer says: the claims with their markers,
+/// as the renderer draws them.
+pub fn answer_description(reply: &Reply) -> String {
+    kotae::discord::render::reply(reply)[0][0]
+        .description
+        .clone()
+        .unwrap_or_default()
+}
+
 pub fn assert_answer(callback: &Value, reply: &Reply) {
     let Outcome::Answer(answer) = &reply.outcome else {
         panic!("the core should answer {:?}", reply.question)
@@ -167,7 +177,8 @@ pub fn assert_answer(callback: &Value, reply: &Reply) {
     assert_ne!(data["flags"].as_u64().unwrap_or(0) & EPHEMERAL, EPHEMERAL);
     let embed = &embeds(data)[0];
     assert_eq!(embed["title"], reply.question);
-    assert_eq!(embed["description"], answer.text.as_str());
+    assert_eq!(embed["description"], answer_description(reply));
+    assert!(answer_description(reply).starts_with(&answer.claims[0].text));
     let footer = embed["footer"]["text"].as_str().unwrap();
     assert!(footer.starts_with(&answer.fact_id), "{footer}");
     let sources = sources_text(embed, reply.lang);

@@ -34,9 +34,9 @@ status = "confirmed"
 questions.ja = ["モスクワの天気テスト質問は?"]
 questions.zh = ["莫斯科天气测试问题?"]
 questions.en = ["What is the weather test question for Moscow?"]
-answer.ja = "テストの答え。"
-answer.zh = "测试答案。"
-answer.en = "A test answer."
+answer.ja = "テストの答え。[asahi-2025-01-19]"
+answer.zh = "测试答案。[asahi-2025-01-19]"
+answer.en = "A test answer. [asahi-2025-01-19]"
 "#;
 
 /// A question only [`NEW_FACT`] answers.

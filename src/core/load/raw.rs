@@ -216,6 +216,19 @@ pub struct RawFact {
     pub keywords: Option<RawPerLang<Vec<String>>>,
     pub questions: Option<Spanned<RawPerLang<Vec<Spanned<String>>>>>,
     pub answer: Option<Spanned<RawPerLang<Spanned<String>>>>,
+    /// `[[fact.event]]` tables: the fact's dated events, for the timeline.
+    #[serde(default)]
+    pub event: Vec<Spanned<RawEvent>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    pub date: Option<Spanned<String>>,
+    #[serde(default)]
+    pub disputed: bool,
+    pub sources: Option<Spanned<Vec<Spanned<String>>>>,
+    pub text: Option<Spanned<RawPerLang<Spanned<String>>>>,
 }
 
 #[derive(Deserialize)]

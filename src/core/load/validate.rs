@@ -1,10 +1,11 @@
 //! Validating a knowledge directory's parsed files into facts, sources and
 //! alias groups, with every problem located by file, line and column.
 
-use super::raw::{RawAlias, RawChatWord, RawFact, RawPerLang, RawSource};
+use super::claims;
+use super::raw::{RawAlias, RawChatWord, RawEvent, RawFact, RawPerLang, RawSource};
 use super::{Diagnostic, Severity};
 use crate::core::knowledge::{
-    AliasGroup, ChatWord, Fact, PartialDate, PerLang, Reliability, Source, Status,
+    AliasGroup, ChatWord, Claim, Event, Fact, PartialDate, PerLang, Reliability, Source, Status,
 };
 use crate::core::text;
 use std::collections::{HashMap, HashSet};
@@ -351,7 +352,8 @@ impl Validator {
         let date = self.date(at, "date", raw.date);
         let updated = self.date(at, "updated", raw.updated);
         let questions = self.questions(at, &table, raw.questions);
-        let answer = self.answers(at, &table, raw.answer);
+        let answer = self.answers(at, &table, raw.answer, sources.as_deref(), known_sources);
+        let events = self.events(at, raw.event, sources.as_deref());
         let keywords = raw.keywords.map_or_else(PerLang::default, |k| {
             let [(_, ja), (_, zh), (_, en)] = k.take();
             PerLang {
@@ -361,6 +363,7 @@ impl Validator {
             }
         });
         let (line, _) = at.line_col(table.start);
+        let (answer, claims) = answer?;
         Some(Fact {
             id: id?.into_inner(),
             sources: sources?,
@@ -370,7 +373,9 @@ impl Validator {
             related: raw.related.into_iter().map(Spanned::into_inner).collect(),
             keywords,
             questions: questions?,
-            answer: answer?,
+            answer,
+            claims,
+            events: events?,
             file: at.file.to_string(),
             line,
         })
@@ -459,21 +464,22 @@ impl Validator {
                 }
             }
             let list = list.into_iter().map(Spanned::into_inner).collect();
-            match lang {
-                "ja" => out.ja = list,
-                "zh" => out.zh = list,
-                _ => out.en = list,
-            }
+            put(&mut out, lang, list);
         }
         ok.then_some(out)
     }
 
+    /// The answers as members read them and as claims, each claim citing
+    /// sources the fact lists, and every listed source cited in every
+    /// language (so the three languages cite the same sources).
     fn answers(
         &mut self,
         at: At,
         table: &Range<usize>,
         field: Option<Spanned<RawPerLang<Spanned<String>>>>,
-    ) -> Option<PerLang<String>> {
+        listed: Option<&[String]>,
+        known: &HashSet<String>,
+    ) -> Option<(PerLang<String>, PerLang<Vec<Claim>>)> {
         let Some(field) = field else {
             self.error(
                 at,
@@ -483,27 +489,222 @@ impl Validator {
             return None;
         };
         let span = field.span();
-        let mut out: PerLang<String> = PerLang::default();
+        let mut out: PerLang<Vec<Claim>> = PerLang::default();
         let mut ok = true;
         for (lang, answer) in field.into_inner().take() {
-            let text = match answer {
+            let claims = match answer {
                 None => {
                     self.error(at, span.clone(), format!("missing `answer.{lang}`"));
-                    ok = false;
-                    continue;
+                    None
                 }
                 Some(a) if a.get_ref().trim().is_empty() => {
                     self.error(at, a.span(), format!("`answer.{lang}` is empty"));
-                    ok = false;
+                    None
+                }
+                Some(a) => self.claims(at, lang, &a, listed, known),
+            };
+            let Some(claims) = claims else {
+                ok = false;
+                continue;
+            };
+            put(&mut out, lang, claims);
+        }
+        if !ok {
+            return None;
+        }
+        let joined = |claims: &[Claim]| claims.iter().map(|c| c.text.as_str()).collect();
+        let text = PerLang {
+            ja: joined(&out.ja),
+            zh: joined(&out.zh),
+            en: joined(&out.en),
+        };
+        Some((text, out))
+    }
+
+    /// One answer's claims, with its markers checked against the fact's
+    /// sources.
+    fn claims(
+        &mut self,
+        at: At,
+        lang: &str,
+        answer: &Spanned<String>,
+        listed: Option<&[String]>,
+        known: &HashSet<String>,
+    ) -> Option<Vec<Claim>> {
+        let literal = &at.text[answer.span()];
+        let place = |bracket| answer.span().start + claims::locate(literal, bracket);
+        let claims = match claims::parse(answer.get_ref()) {
+            Ok(claims) => claims,
+            Err(e) => {
+                self.error(
+                    at,
+                    place(e.at)..place(e.at),
+                    format!("`answer.{lang}`: {}", e.message),
+                );
+                return None;
+            }
+        };
+        // Without a valid `sources` list, that list's own error says enough.
+        let listed = listed?;
+        let mut ok = true;
+        for (n, claim) in claims.iter().enumerate() {
+            for id in &claim.sources {
+                if listed.contains(id) {
                     continue;
                 }
-                Some(a) => a.into_inner().trim().to_string(),
-            };
-            match lang {
-                "ja" => out.ja = text,
-                "zh" => out.zh = text,
-                _ => out.en = text,
+                let why = if known.contains(id) {
+                    "which this fact's `sources` does not list"
+                } else {
+                    "an unknown source id: it is not in sources.toml"
+                };
+                let at_marker = place(claims::Bracket::Open(n));
+                self.error(
+                    at,
+                    at_marker..at_marker,
+                    format!("`answer.{lang}` cites \"{id}\", {why}"),
+                );
+                ok = false;
             }
+        }
+        for id in listed {
+            if !claims.iter().any(|c| c.sources.contains(id)) {
+                self.error(
+                    at,
+                    answer.span(),
+                    format!(
+                        "`answer.{lang}` never cites \"{id}\", which the fact lists in `sources`: every language cites every listed source"
+                    ),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(claims)
+    }
+
+    /// The fact's `[[fact.event]]` tables.
+    fn events(
+        &mut self,
+        at: At,
+        raw: Vec<Spanned<RawEvent>>,
+        listed: Option<&[String]>,
+    ) -> Option<Vec<Event>> {
+        let mut events = Vec::new();
+        let mut ok = true;
+        for event in raw {
+            match self.event(at, event, listed) {
+                Some(e) => events.push(e),
+                None => ok = false,
+            }
+        }
+        ok.then_some(events)
+    }
+
+    fn event(
+        &mut self,
+        at: At,
+        raw: Spanned<RawEvent>,
+        listed: Option<&[String]>,
+    ) -> Option<Event> {
+        let table = raw.span();
+        let raw = raw.into_inner();
+        let date = match raw.date {
+            None => {
+                self.error(
+                    at,
+                    table.clone(),
+                    "an event needs a `date` (YYYY, YYYY-MM or YYYY-MM-DD)",
+                );
+                None
+            }
+            Some(d) => self.date(at, "date", Some(d)),
+        };
+        let sources = match raw.sources {
+            None => {
+                self.error(
+                    at,
+                    table.clone(),
+                    "an event needs `sources`: the sources that give its date",
+                );
+                None
+            }
+            Some(list) if list.get_ref().is_empty() => {
+                self.error(at, list.span(), "an event's `sources` is empty");
+                None
+            }
+            Some(list) => {
+                let mut ok = true;
+                for id in list.get_ref() {
+                    if listed.is_some_and(|l| !l.contains(id.get_ref())) {
+                        let msg = format!(
+                            "event source \"{}\" is not in this fact's `sources`",
+                            id.get_ref()
+                        );
+                        self.error(at, id.span(), msg);
+                        ok = false;
+                    }
+                }
+                ok.then(|| {
+                    list.into_inner()
+                        .into_iter()
+                        .map(Spanned::into_inner)
+                        .collect()
+                })
+            }
+        };
+        let text = self.event_text(at, &table, raw.text);
+        Some(Event {
+            date: date?,
+            disputed: raw.disputed,
+            text: text?,
+            sources: sources?,
+        })
+    }
+
+    /// An event's one line per language: plain text, since the event's
+    /// `sources` cite it.
+    fn event_text(
+        &mut self,
+        at: At,
+        table: &Range<usize>,
+        field: Option<Spanned<RawPerLang<Spanned<String>>>>,
+    ) -> Option<PerLang<String>> {
+        let Some(field) = field else {
+            self.error(
+                at,
+                table.clone(),
+                "an event needs `text` (text.ja, text.zh, text.en)",
+            );
+            return None;
+        };
+        let span = field.span();
+        let mut out: PerLang<String> = PerLang::default();
+        let mut ok = true;
+        for (lang, text) in field.into_inner().take() {
+            let text = match text {
+                Some(t) if t.get_ref().contains(['[', ']']) => {
+                    let msg = format!(
+                        "event `text.{lang}` has a marker: an event cites through its `sources`"
+                    );
+                    self.error(at, t.span(), msg);
+                    None
+                }
+                Some(t) if !t.get_ref().trim().is_empty() => {
+                    Some(t.into_inner().trim().to_string())
+                }
+                Some(t) => {
+                    self.error(at, t.span(), format!("event `text.{lang}` is empty"));
+                    None
+                }
+                None => {
+                    self.error(at, span.clone(), format!("missing event `text.{lang}`"));
+                    None
+                }
+            };
+            let Some(text) = text else {
+                ok = false;
+                continue;
+            };
+            put(&mut out, lang, text);
         }
         ok.then_some(out)
     }
@@ -561,6 +762,15 @@ impl Validator {
             column: 1,
             message,
         });
+    }
+}
+
+/// Sets one language's value, named as in the TOML keys.
+fn put<T>(out: &mut PerLang<T>, lang: &str, value: T) {
+    match lang {
+        "ja" => out.ja = value,
+        "zh" => out.zh = value,
+        _ => out.en = value,
     }
 }
 

@@ -43,8 +43,13 @@ pub fn reply(reply: &Reply) -> Vec<Page> {
 /// An answer: the asker's question as the title, the answer, a note when it
 /// needs one, the numbered sources, and the fact id and update in the footer.
 pub fn answer(question: &str, lang: Lang, a: &Answer) -> Vec<Page> {
+    answer_within(question, lang, a, ANSWER_MAX)
+}
+
+/// An answer whose text is cut at `max` characters.
+fn answer_within(question: &str, lang: Lang, a: &Answer, max: usize) -> Vec<Page> {
     let mut parts = title(question);
-    let text = truncate(&a.text, ANSWER_MAX);
+    let text = truncate(&marked_text(lang, a), max);
     parts.extend(split(&text, DESCRIPTION_MAX).into_iter().map(Part::Text));
     if let Some(note) = a.note() {
         parts.push(field("⚠", note.text(lang)));
@@ -52,6 +57,22 @@ pub fn answer(question: &str, lang: Lang, a: &Answer) -> Vec<Page> {
     parts.extend(source_fields(lang, &a.sources));
     parts.push(footer(&a.fact_id, a.updated, lang));
     pack(parts, status_colour(a.status))
+}
+
+/// The answer's claims, each followed by its marker, whose numbers link to
+/// the sources listed under the answer: `… 2025.\[[1](https://…)\]`.
+fn marked_text(lang: Lang, a: &Answer) -> String {
+    let mut text = String::with_capacity(a.text.len() * 2);
+    for marker in a.marked() {
+        text.push_str(&marker.claim.text);
+        text.push_str(&marker.render(lang, ("\\[", "\\]"), |n, source| {
+            match source.url.as_deref().and_then(link_target) {
+                Some(url) => format!("[{n}]({url})"),
+                None => n.to_string(),
+            }
+        }));
+    }
+    text
 }
 
 /// A decline, with up to three questions the bot can answer.
@@ -163,11 +184,7 @@ pub fn correction(lang: Lang, correction: &Correction) -> (String, Page) {
     let m = messages::get(lang);
     match correction {
         Correction::Updated(a) => {
-            let shortened = Answer {
-                text: truncate(&a.text, DESCRIPTION_MAX),
-                ..a.clone()
-            };
-            let page = answer("", lang, &shortened)
+            let page = answer_within("", lang, a, DESCRIPTION_MAX)
                 .into_iter()
                 .next()
                 .unwrap_or_default();
@@ -328,6 +345,10 @@ mod tests {
     fn answer_with(text: String, sources: Vec<Source>) -> Answer {
         Answer {
             fact_id: "closure-date".into(),
+            claims: vec![crate::core::knowledge::Claim {
+                text: text.clone(),
+                sources: sources.iter().take(1).map(|s| s.id.clone()).collect(),
+            }],
             text,
             status: Status::Confirmed,
             updated: PartialDate::parse("2026-11-23"),
@@ -382,7 +403,10 @@ mod tests {
             panic!("one embed")
         };
         assert_eq!(e.title.as_deref(), Some("When did they close?"));
-        assert_eq!(e.description.as_deref(), Some("They closed."));
+        assert_eq!(
+            e.description.as_deref(),
+            Some("They closed.\\[[1](https://example.org/1)\\]")
+        );
         assert_eq!(e.fields.len(), 1);
         assert_eq!(e.fields[0].name, "Sources");
         assert_eq!(
@@ -398,13 +422,17 @@ mod tests {
     }
 
     #[test]
-    fn notes_appear_for_disputed_and_self_published_answers() {
+    fn self_published_claims_say_so_and_disputed_answers_carry_a_note() {
         let mut a = answer_with("x".into(), vec![source(1, Reliability::SelfPublished)]);
-        let note = |a: &Answer| answer("q", Lang::Ja, a)[0][0].fields[0].value.clone();
-        assert!(note(&a).contains("自己出版"));
+        let page = |a: &Answer| answer("q", Lang::Ja, a)[0][0].clone();
+        assert_eq!(
+            page(&a).description.as_deref(),
+            Some("x\\[[1](https://example.org/1)：個人投稿\\]")
+        );
+        assert_eq!(page(&a).fields.len(), 1, "only the sources, no note");
         a.status = Status::Disputed;
         a.sources = vec![source(1, Reliability::Press)];
-        assert!(note(&a).contains("出典によって"));
+        assert!(page(&a).fields[0].value.contains("出典によって"));
     }
 
     #[test]
@@ -412,14 +440,18 @@ mod tests {
         let sentence = "The Japan Centers closed after the memorandum ended. ";
         let text = sentence.repeat(200); // about 10,600 characters
         let sources = (1..=40).map(|n| source(n, Reliability::Press)).collect();
-        let pages = answer("Why?", Lang::En, &answer_with(text.clone(), sources));
+        let a = answer_with(text.clone(), sources);
+        let pages = answer("Why?", Lang::En, &a);
         assert_within_limits(&pages);
         assert!(pages.len() >= 2);
-        assert_eq!(squash(&descriptions(&pages)), squash(&text));
+        assert_eq!(
+            squash(&descriptions(&pages)),
+            squash(&marked_text(Lang::En, &a))
+        );
         for e in pages.iter().flatten() {
             if let Some(d) = &e.description {
                 assert!(
-                    d.ends_with('.'),
+                    d.ends_with('.') || d.ends_with("\\]"),
                     "cut mid-sentence: …{}",
                     &d[d.len() - 20..]
                 );
@@ -541,7 +573,10 @@ mod tests {
         let a = answer_with("Now right.".into(), vec![source(1, Reliability::Press)]);
         let (note, page) = correction(Lang::Ja, &Correction::Updated(a));
         assert_eq!(note, messages::get(Lang::Ja).corrected);
-        assert_eq!(page[0].description.as_deref(), Some("Now right."));
+        assert_eq!(
+            page[0].description.as_deref(),
+            Some("Now right.\\[[1](https://example.org/1)\\]")
+        );
         assert!(page[0].title.is_none());
         let huge = answer_with("word ".repeat(3000), vec![]);
         let (_, page) = correction(Lang::En, &Correction::Updated(huge));
