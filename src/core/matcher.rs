@@ -49,8 +49,9 @@ const RERANK: usize = 8;
 const SEMANTIC_POOL: usize = 4;
 /// In hybrid ranking, how much the lexical confidence (as a share of the
 /// best one's) adds to a fact's cosine: enough to break near-ties, too
-/// little to overturn a clear semantic lead.
-const LEXICAL_TIE: f32 = 0.06;
+/// little to overturn a clear semantic lead. Chosen on chat-train among
+/// 0.06, 0.08 and 0.10 (275 of 333 right at 0.08, 274 at the others).
+const LEXICAL_TIE: f32 = 0.08;
 
 /// A fact that might answer a question.
 #[derive(Debug, Clone, Copy, PartialEq)]
