@@ -204,6 +204,8 @@ fn check_exits_0_on_a_good_base_and_1_with_located_errors() {
     let out = kotae(&["check", dir.path().to_str().unwrap()]);
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(stdout(&out).contains("ok: "));
+    // The shipped base is clean: no warning either (issue 13).
+    assert!(stdout(&out).contains("(0 warnings)"), "{}", stdout(&out));
 
     let facts = dir.path().join("facts/centers.toml");
     let text = std::fs::read_to_string(&facts).unwrap();

@@ -712,3 +712,32 @@ fn events_are_read_and_bad_events_rejected() {
         assert!(e.starts_with(expected), "{e}");
     }
 }
+
+#[test]
+fn a_source_without_a_url_says_why_or_is_warned_of() {
+    let with_reason = SOURCES.replace(
+        "url = \"https://example.org/a\"",
+        "no_url = \"the article was printed only\"",
+    );
+    let files = |sources: String| {
+        KnowledgeFiles::from_files(vec![
+            ("sources.toml".into(), sources),
+            ("facts/a.toml".into(), MINIMAL_FACT.into()),
+        ])
+    };
+    let loaded = load(&files(with_reason.clone())).expect("valid");
+    let matcher = kotae::core::matcher::Matcher::new(&loaded.base);
+    let lint = kotae::core::lint::lint(&loaded.base, &matcher, 0, 36_500);
+    assert!(
+        !lint.iter().any(|d| d.message.contains("has no url")),
+        "{lint:#?}"
+    );
+    let both = with_reason.replace("no_url", "url = \"https://example.org/a\"\nno_url");
+    let errors = load(&files(both)).expect_err("rejected");
+    assert!(
+        errors[0]
+            .message
+            .contains("a source has `url` or `no_url`, not both"),
+        "{errors:#?}"
+    );
+}

@@ -210,7 +210,7 @@ async fn messages_that_mention_or_reply_to_the_bot_are_answered() {
 
     let question = "When did the Japan Centers close?";
     let reply = expected(&bot, question, LangChoice::Detect);
-    let answer = reply.answer().unwrap().text.clone();
+    let answer = answer_description(&reply);
     let replies_to = |id: String| {
         move |r: &Request| {
             r.route == format!("/channels/{CHANNEL_ID}/messages")
@@ -239,7 +239,10 @@ async fn messages_that_mention_or_reply_to_the_bot_are_answered() {
     let sent = double
         .wait_request("help for a bare mention", replies_to(bare_id))
         .await;
-    assert_eq!(description(&sent.body), messages::get(Lang::En).help);
+    // The member asked in English: the help and the commands in English.
+    let help = description(&sent.body);
+    assert!(help.starts_with(messages::get(Lang::En).help), "{help}");
+    assert!(help.contains("/timeline"), "{help}");
 
     let from_bot = double.message(BOT_ID, &mention, vec![bot_user()], None);
     // The bot answers no message that was not for it, nor its own.
@@ -271,7 +274,7 @@ async fn direct_messages_are_answered_and_a_flood_of_mentions_gets_an_hourglass(
             r.body["message_reference"]["message_id"] == dm.as_str()
         })
         .await;
-    assert_eq!(description(&sent.body), reply.answer().unwrap().text);
+    assert_eq!(description(&sent.body), answer_description(&reply));
 
     let mention = format!("<@{BOT_ID}> {question}");
     let flooded = double.message(MEMBER, &mention, vec![bot_user()], None);
@@ -307,11 +310,7 @@ async fn mentions_and_dms_are_answered_without_the_message_content_intent() {
         "guild and direct messages and reactions, nothing privileged"
     );
     let question = "When did the Japan Centers close?";
-    let answer = expected(&bot, question, LangChoice::Detect)
-        .answer()
-        .unwrap()
-        .text
-        .clone();
+    let answer = answer_description(&expected(&bot, question, LangChoice::Detect));
     let replies_to =
         |id: String| move |r: &Request| r.body["message_reference"]["message_id"] == id.as_str();
 
@@ -403,9 +402,9 @@ updated = "2026-01-01"
 questions.en = ["Tell me the long story of the centres"]
 questions.ja = ["センターの長い話を教えて"]
 questions.zh = ["讲讲中心的长故事"]
-answer.en = "{answer}"
-answer.ja = "長い話。"
-answer.zh = "长故事。"
+answer.en = "{answer} [press]"
+answer.ja = "長い話。[press]"
+answer.zh = "长故事。[press]"
 "#
     );
     let files = KnowledgeFiles::from_files(vec![
@@ -468,7 +467,10 @@ async fn an_over_long_answer_is_split_within_discord_limits() {
         assert!(total <= 6000, "{total}");
     }
     let squash = |s: &str| s.split_whitespace().collect::<String>();
-    assert_eq!(squash(&text), squash(answer));
+    assert_eq!(
+        squash(&text),
+        squash(&format!("{answer}\\[[1](https://example.org/article)\\]"))
+    );
     let last = embeds(pages.last().unwrap()).last().cloned().unwrap();
     assert!(
         last["footer"]["text"]

@@ -39,7 +39,15 @@ async fn registers_localised_commands_in_the_configured_guild() {
         .collect();
     assert_eq!(
         names,
-        ["ask", "topics", "sources", "about", "reload", "unanswered"]
+        [
+            "ask",
+            "topics",
+            "sources",
+            "timeline",
+            "about",
+            "reload",
+            "unanswered"
+        ]
     );
     for c in commands {
         for key in ["name_localizations", "description_localizations"] {
@@ -115,7 +123,7 @@ async fn registers_globally_without_a_guild() {
     let _bot = start(&double, config(&double)).await;
     let put = double.wait_request("the PUT", |r| r.method == "PUT").await;
     assert_eq!(put.route, format!("/applications/{APP_ID}/commands"));
-    assert_eq!(put.body.as_array().unwrap().len(), 6);
+    assert_eq!(put.body.as_array().unwrap().len(), 7);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

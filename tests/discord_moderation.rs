@@ -97,23 +97,6 @@ async fn moderators_hear(double: &Double, text: &str) -> String {
         .await
 }
 
-/// The text of an interaction's messages, once there is some.
-async fn interaction_text(double: &Double, id: &str) -> String {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let text: String = double
-            .interaction_messages(id)
-            .iter()
-            .filter_map(|m| m["content"].as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
-        if !text.is_empty() {
-            return text;
-        }
-        assert!(Instant::now() < deadline, "no reply to {id}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
 
 /// Asks with /ask and waits until the answer's message is recorded (its
 /// id learnt from GET @original); returns the message id.

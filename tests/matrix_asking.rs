@@ -16,6 +16,7 @@ mod matrix_world;
 #[path = "support/synapse.rs"]
 mod synapse;
 
+use kotae::core::messages::fill;
 use kotae::core::{Lang, LangChoice, messages};
 use matrix_replies::*;
 use matrix_sdk::ruma::events::Mentions;
@@ -237,8 +238,12 @@ async fn markup_and_room_pings_in_questions_stay_inert() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn commands_topics_sources_lang_and_help() {
-    let world = World::started().await;
+async fn commands_topics_sources_timeline_lang_and_help_in_the_askers_language() {
+    let mut world = World::new().await;
+    // The tester is a moderator, and moderators read Chinese.
+    world.bot.config.moderators = vec![world.tester.id.clone()];
+    world.bot.config.moderators_lang = Lang::Zh;
+    world.bot.start();
     let room = world.group_room().await;
     let snapshot = world.bot.kotae.snapshot();
     let ask = |text: &'static str| {
@@ -275,7 +280,12 @@ async fn commands_topics_sources_lang_and_help() {
             .starts_with(messages::get(Lang::En).unknown_fact)
     );
 
-    assert_eq!(ask("!lang zh").await.body(), "lang: zh");
+    // `!lang` answers in the language just chosen.
+    let zh = messages::get(Lang::Zh);
+    assert_eq!(
+        ask("!lang zh").await.body(),
+        fill(zh.lang_set, &[("lang", "中文")])
+    );
     let (question, _) = WHO_ANNOUNCED[0];
     let id = world.tester.say(&room, &format!("!ask {question}")).await;
     let reply = world.tester.reply(&world.bot_id, &id).await;
@@ -284,13 +294,39 @@ async fn commands_topics_sources_lang_and_help() {
         &core_reply(question, LangChoice::Explicit(Lang::Zh)),
         &world.tester.id,
     );
+    let help = ask("!help").await;
+    assert!(help.body().starts_with(zh.help), "{}", help.body());
     assert!(
-        ask("!help")
-            .await
-            .body()
-            .starts_with(messages::get(Lang::Zh).help)
+        help.body()
+            .contains(&format!("!timeline — {}", zh.cmd_timeline)),
+        "{}",
+        help.body()
     );
-    assert_eq!(ask("!lang auto").await.body(), "lang: auto");
+    assert!(
+        help.html()
+            .is_some_and(|h| h.contains("<code>!timeline</code>")),
+        "{help:?}"
+    );
+    let timeline = ask("!timeline").await;
+    let entries = kotae::core::timeline::timeline(&snapshot.base, Lang::Zh);
+    if entries.is_empty() {
+        assert_eq!(timeline.body(), zh.timeline_empty);
+    } else {
+        assert!(
+            timeline.body().starts_with(zh.timeline),
+            "{}",
+            timeline.body()
+        );
+        assert!(timeline.body().contains(&entries[0].to_line(Lang::Zh)));
+    }
+    // The moderators' commands answer in the moderators' language.
+    assert_eq!(ask("!reload").await.body(), zh.reload_nothing);
+    let en = messages::get(Lang::En);
+    assert_eq!(ask("!lang auto").await.body(), en.lang_auto);
+    assert_eq!(
+        ask("!lang fr").await.body(),
+        fill(en.lang_usage, &[("command", "!lang")])
+    );
     assert!(
         ask("!help")
             .await

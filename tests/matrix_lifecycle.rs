@@ -53,9 +53,10 @@ async fn restart_answers_what_came_while_down_and_nothing_twice() {
         .await;
     world.tester.reply(&world.bot_id, &before).await;
     let lang = world.tester.say(&room, "!lang ja").await;
+    let ja = kotae::core::messages::get(Lang::Ja);
     assert_eq!(
         world.tester.reply(&world.bot_id, &lang).await.body(),
-        "lang: ja"
+        kotae::core::messages::fill(ja.lang_set, &[("lang", "日本語")])
     );
     let device = world.bot.device_id();
 

@@ -10,6 +10,7 @@ mod check;
 mod config;
 mod eval;
 mod semantic;
+mod timeline;
 mod unanswered;
 
 use crate::core::{FactBase, Lang};
@@ -46,6 +47,8 @@ enum Command {
     Serve(ServeArgs),
     /// Check the configuration and print the effective settings.
     Config(config::Args),
+    /// The fact base's dated events in date order.
+    Timeline(timeline::Args),
     /// Questions the bot declined, grouped by similarity, most asked first.
     Unanswered(unanswered::Args),
     /// Members' 👍 and 👎 per fact.
@@ -121,15 +124,18 @@ fn logging(config: Option<&Path>) -> Result<()> {
 /// Parses the command line and runs the command.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    // `eval`'s own `--config` is not seen here; `KOTAE_CONFIG` is.
+    // `unanswered` and `feedback` have no `--config`; `KOTAE_CONFIG` is read.
     let env_config = std::env::var_os("KOTAE_CONFIG").map(PathBuf::from);
     let result = match cli.command {
         Command::Ask(args) => logging(args.config()).and_then(|()| ask::run(args)),
         Command::Chat(args) => logging(args.semantic.config.as_deref()).and_then(|()| chat(args)),
         Command::Check(args) => check::run(args),
-        Command::Eval(args) => logging(env_config.as_deref()).and_then(|()| eval::run(args)),
+        Command::Eval(args) => {
+            logging(args.semantic.config.as_deref()).and_then(|()| eval::run(args))
+        }
         Command::Serve(args) => crate::serve::run(args.config.as_deref()),
         Command::Config(args) => config::run(args),
+        Command::Timeline(args) => timeline::run(args),
         Command::Unanswered(args) => {
             logging(env_config.as_deref()).and_then(|()| unanswered::run_unanswered(args))
         }

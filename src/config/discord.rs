@@ -2,6 +2,7 @@
 //! by `kotae serve` and `kotae config check`; the Discord adapter uses it.
 
 use super::Secret;
+use crate::core::Lang;
 use serde::{Deserialize, Serialize};
 
 /// The `[discord]` section of `kotae.toml`; `KOTAE_DISCORD_<KEY>` overrides.
@@ -35,6 +36,14 @@ pub struct DiscordConfig {
     /// their `file:line:column`); nowhere but the log when unset.
     #[serde(default, deserialize_with = "snowflake")]
     pub moderators_channel: Option<u64>,
+    /// The language of what moderators read: reload reports in the
+    /// moderators' channel, and `/reload` and `/unanswered` (`ja`, `zh` or
+    /// `en`; English by default).
+    #[serde(
+        default = "super::default_moderators_lang",
+        deserialize_with = "super::lang"
+    )]
+    pub moderators_lang: Lang,
     /// For testing: send every REST call to this base URL (such as
     /// `http://127.0.0.1:8080`, a local Discord API double) instead of
     /// `https://discord.com`, with serenity's own rate limiter off. Leave it
@@ -111,6 +120,35 @@ mod tests {
             .unwrap();
         assert_eq!(c.moderator_role, Some(123456789012345678));
         assert_eq!(c.moderators_channel, Some(223456789012345678));
+    }
+
+    #[test]
+    fn the_moderators_language_is_english_unless_set_and_checked() {
+        let c = parse("token = \"t\"").unwrap();
+        assert_eq!(c.moderators_lang, Lang::En);
+        let c = parse("token = \"t\"\nmoderators_lang = \"ja\"").unwrap();
+        assert_eq!(c.moderators_lang, Lang::Ja);
+        let env = [
+            ("KOTAE_DISCORD_TOKEN", "t"),
+            ("KOTAE_DISCORD_MODERATORS_LANG", "zh"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let c = crate::config::Config::from_sources(None, env).unwrap();
+        assert_eq!(c.discord.unwrap().moderators_lang, Lang::Zh);
+        let env = [
+            ("KOTAE_DISCORD_TOKEN", "t"),
+            ("KOTAE_DISCORD_MODERATORS_LANG", "fr"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let error = crate::config::Config::from_sources(None, env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("discord.moderators_lang")
+                && error.contains("KOTAE_DISCORD_MODERATORS_LANG")
+                && error.contains("use ja, zh or en"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Room and user ids are checked when the configuration is read.
 
 use super::Secret;
+use crate::core::Lang;
 use matrix_sdk::ruma::{OwnedRoomOrAliasId, OwnedUserId};
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,14 @@ pub struct MatrixConfig {
     /// an edit was rejected, with file and line. Unset: the log only.
     #[serde(default)]
     pub moderators_room: Option<OwnedRoomOrAliasId>,
+    /// The language of what moderators read: reload reports in the
+    /// moderators' room, and `!reload` and `!unanswered` (`ja`, `zh` or
+    /// `en`; English by default).
+    #[serde(
+        default = "super::default_moderators_lang",
+        deserialize_with = "super::lang"
+    )]
+    pub moderators_lang: Lang,
 }
 
 fn default_device_name() -> String {
@@ -92,6 +101,7 @@ impl MatrixConfig {
             moderator_power_level: default_moderator_power_level(),
             moderators: Vec::new(),
             moderators_room: None,
+            moderators_lang: super::DEFAULT_MODERATORS_LANG,
         }
     }
 }
@@ -167,6 +177,26 @@ mod tests {
             Some("#mods:example.org")
         );
         assert_eq!(matrix.moderator_power_level, 75);
+        assert_eq!(matrix.moderators_lang, crate::core::Lang::En);
+
+        let config = Config::from_sources(
+            None,
+            env(&[base[0], ("KOTAE_MATRIX_MODERATORS_LANG", "Japanese")]),
+        )
+        .unwrap();
+        let matrix = config.matrix.expect("a [matrix] section");
+        assert_eq!(matrix.moderators_lang, crate::core::Lang::Ja);
+        let result = Config::from_sources(
+            None,
+            env(&[base[0], ("KOTAE_MATRIX_MODERATORS_LANG", "ru")]),
+        );
+        let error = result
+            .expect_err("an unknown language is refused")
+            .to_string();
+        assert!(
+            error.contains("matrix.moderators_lang") && error.contains("ja, zh or en"),
+            "{error}"
+        );
 
         for (key, bad) in [
             ("KOTAE_MATRIX_MODERATORS", r#"["alice"]"#),

@@ -25,6 +25,27 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+/// The language moderators read reports and digests in, unless configured
+/// (`moderators_lang` in `[matrix]` and `[discord]`).
+pub const DEFAULT_MODERATORS_LANG: crate::core::Lang = crate::core::Lang::En;
+
+/// `moderators_lang`'s default.
+fn default_moderators_lang() -> crate::core::Lang {
+    DEFAULT_MODERATORS_LANG
+}
+
+/// A reply language as a setting: `ja`, `zh` or `en` (also `japanese`,
+/// `中文` and the other names `!lang` takes), refused with the choices
+/// otherwise.
+fn lang<'de, D: serde::Deserializer<'de>>(d: D) -> Result<crate::core::Lang, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not a reply language: use ja, zh or en"
+        ))
+    })
+}
+
 /// Top-level settings that `KOTAE_<KEY>` variables address.
 const TOP_LEVEL: &[&str] = &["knowledge", "state_dir", "correction_window_days"];
 /// Sections that `KOTAE_<SECTION>_<KEY>` variables address.

@@ -39,7 +39,7 @@ pub fn lint(base: &FactBase, matcher: &Matcher, today: i64, max_age_days: i64) -
         }
     }
     for source in base.sources() {
-        if source.url.is_none() {
+        if source.url.is_none() && source.no_url.is_none() {
             out.push(warn(
                 "sources.toml",
                 source.line,

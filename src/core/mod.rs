@@ -3,7 +3,8 @@
 //! detection ([`lang`]), retrieval ([`matcher`]) and the reply model
 //! ([`reply`], with the bot's own words in [`messages`]); [`semantic`] adds
 //! an embedding model's view when one is configured (the vectors come from
-//! outside the core).
+//! outside the core). [`timeline`] lists the fact base's dated events in
+//! date order.
 //!
 //! [`Kotae`] ties them together behind one call, [`Kotae::ask`], and holds
 //! the current fact base behind an atomic pointer so a reload never
@@ -19,6 +20,7 @@ pub mod messages;
 pub mod reply;
 pub mod semantic;
 pub mod text;
+pub mod timeline;
 
 mod kotae;
 

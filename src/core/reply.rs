@@ -194,7 +194,8 @@ impl Reply {
                 if let Some(note) = a.note() {
                     let _ = write!(out, "\n{}", note.text(self.lang));
                 }
-                let _ = write!(out, "\n{}:{}", m.sources, plain_sources(&a.sources));
+                let colon = messages::colon(self.lang);
+                let _ = write!(out, "\n{}{colon}{}", m.sources, plain_sources(&a.sources));
             }
             Outcome::Decline { suggestions } => {
                 out.push_str(m.decline);
@@ -275,6 +276,7 @@ mod tests {
             publisher: id.to_uppercase(),
             title: None,
             url: Some(format!("https://example.org/{id}")),
+            no_url: None,
             published: None,
             language: "en".into(),
             reliability,

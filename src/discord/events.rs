@@ -8,9 +8,12 @@
 //! an answer is recorded with its fact (for feedback and corrections) and
 //! a decline goes to the moderators' queue.
 //!
-//! Messages have no locale, so the language is the question's own. A member
-//! over the rate limit gets a ⏳ reaction instead of a reply, which tells
-//! them without adding to the flood.
+//! Messages have no locale, so the language is the question's own. A
+//! mention with no question gets the help in the member's language as last
+//! seen (their last command's locale or question's language), or in every
+//! language when the bot has not seen them yet. A member over the rate
+//! limit gets a ⏳ reaction instead of a reply, which tells them without
+//! adding to the flood.
 //!
 //! Reactions: a member's 👍/👎 on one of the bot's answers is a vote on its
 //! fact (`kotae feedback`, `/unanswered`). The bot's own reactions (the ⏳)
@@ -19,7 +22,7 @@
 
 use super::commands::{Data, Error};
 use super::render::{self, Page};
-use crate::core::{Lang, LangChoice, Outcome};
+use crate::core::{LangChoice, Outcome};
 use crate::service::{Platform, Question, SentMessage};
 use poise::serenity_prelude as serenity;
 
@@ -51,9 +54,10 @@ async fn message(
         msg.react(http, '⏳').await?;
         return Ok(());
     }
+    let member = msg.author.id.get();
     if question.is_empty() {
-        let help = crate::core::messages::get(Lang::En).help;
-        return send(http, msg, render::notice(help)).await.map(drop);
+        let help = super::commands::help(data.last_lang(member));
+        return send(http, msg, render::notice(&help)).await.map(drop);
     }
     let asker = msg.author.id.to_string();
     let asked = Question {
@@ -69,6 +73,7 @@ async fn message(
             return send(http, msg, render::notice(text)).await.map(drop);
         }
     };
+    data.remember_lang(member, reply.lang);
     let first = send(http, msg, render::reply(&reply)).await?;
     if let (Outcome::Answer(answer), Some(first)) = (&reply.outcome, first) {
         let (channel, id) = (msg.channel_id.to_string(), first.to_string());

@@ -1,7 +1,8 @@
 //! The Discord adapter: slash commands (`/ask`, `/topics`, `/sources`,
-//! `/about`, and the moderators' `/reload` and `/unanswered`), answers to
-//! messages that mention the bot when enabled, 👍/👎 feedback on answers,
-//! and corrections of sent answers when a reload changes their fact.
+//! `/timeline`, `/about`, and the moderators' `/reload` and `/unanswered`),
+//! answers to messages that mention the bot when enabled, 👍/👎 feedback on
+//! answers, and corrections of sent answers when a reload changes their
+//! fact.
 //!
 //! [`run`] builds a serenity client around a poise framework and starts it
 //! autosharded, so a bot in many guilds needs no change here; when Discord

@@ -10,6 +10,7 @@
 
 use super::DiscordConfig;
 use super::render;
+use crate::core::Lang;
 use crate::service::follower::ReloadTarget;
 use crate::service::moderation::PendingCorrection;
 use poise::serenity_prelude as serenity;
@@ -31,11 +32,13 @@ pub fn is_moderator(member: Option<&serenity::Member>, role: Option<serenity::Ro
     manages || role.is_some_and(|role| member.roles.contains(&role))
 }
 
-/// Where reload news goes in Discord.
+/// Where reload news goes in Discord, in the moderators' language.
 pub struct DiscordReloads {
     http: Arc<serenity::Http>,
     /// The moderators' channel, if one is configured.
     channel: Option<serenity::ChannelId>,
+    /// The language of the reports there (`moderators_lang`).
+    lang: Lang,
 }
 
 impl DiscordReloads {
@@ -45,11 +48,19 @@ impl DiscordReloads {
             .moderators_channel
             .and_then(NonZeroU64::new)
             .map(serenity::ChannelId::from);
-        DiscordReloads { http, channel }
+        DiscordReloads {
+            http,
+            channel,
+            lang: config.moderators_lang,
+        }
     }
 }
 
 impl ReloadTarget for DiscordReloads {
+    fn moderators_lang(&self) -> Lang {
+        self.lang
+    }
+
     async fn tell_moderators(&self, report: &str) {
         if let Some(channel) = self.channel {
             tell(&self.http, channel, report).await;

@@ -15,7 +15,8 @@ use super::moderation::Moderators;
 use super::reactions;
 use super::render::{self, Rendered};
 use super::retry;
-use crate::core::{Lang, LangChoice, Outcome, messages};
+use crate::core::messages::{self, fill};
+use crate::core::{Lang, LangChoice, Outcome, timeline};
 use crate::service::moderation::log_refused;
 use crate::service::ratelimit::RateLimiter;
 use crate::service::{Platform, Question, SentMessage, Service, Shutdown};
@@ -47,6 +48,8 @@ pub(super) struct Bot {
     catch_up: Option<Duration>,
     shutdown: Shutdown,
     moderators: Moderators,
+    /// The language of `!reload` and `!unanswered` (`moderators_lang`).
+    moderators_lang: Lang,
     /// Asking, records, reloads and the digest.
     service: Service,
 }
@@ -94,6 +97,7 @@ impl Bot {
                 .then(|| Duration::from_secs(config.catch_up_minutes * 60)),
             shutdown: service.shutdown.clone(),
             moderators: Moderators::new(config),
+            moderators_lang: config.moderators_lang,
             service: service.clone(),
         }
     }
@@ -190,8 +194,13 @@ impl Bot {
             Request::Sources(id) => {
                 self.sources(id.trim(), self.command_lang(room_lang, sender, ""))
             }
-            Request::Lang(arg) => self.set_lang(room, arg.trim()).await,
-            Request::Help => render::help(self.command_lang(room_lang, sender, "")),
+            Request::Timeline(arg) => {
+                let lang = self.command_lang(room_lang, sender, &arg);
+                let snapshot = self.service.kotae.snapshot();
+                command::timeline(lang, &timeline::timeline(&snapshot.base, lang))
+            }
+            Request::Lang(arg) => self.set_lang(room, sender, arg.trim()).await,
+            Request::Help => command::help(self.command_lang(room_lang, sender, "")),
             Request::Reload | Request::Unanswered => {
                 self.moderator_command(room, sender, room_lang, &request)
                     .await
@@ -200,8 +209,9 @@ impl Bot {
         rendered.into()
     }
 
-    /// Runs a moderator command for a moderator; tells anyone else, in
-    /// their language, that it is not for them.
+    /// Runs a moderator command for a moderator, answering in the
+    /// moderators' language; tells anyone else, in their language, that it
+    /// is not for them.
     async fn moderator_command(
         &self,
         room: &Room,
@@ -219,8 +229,8 @@ impl Bot {
             return render::message(messages::get(lang).not_moderator);
         }
         let text = match request {
-            Request::Reload => self.service.reload_text().await,
-            _ => self.service.unanswered_text().await,
+            Request::Reload => self.service.reload_text(self.moderators_lang).await,
+            _ => self.service.unanswered_text(self.moderators_lang).await,
         };
         render::preformatted(&text)
     }
@@ -269,7 +279,7 @@ impl Bot {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
             let line = if shown {
-                format!("{unknown} ({id}) — !topics")
+                format!("{unknown}{} — !topics", messages::aside(lang, id))
             } else {
                 format!("{unknown} — !topics")
             };
@@ -279,16 +289,32 @@ impl Bot {
         render::sources(lang, &fact.id, &sources)
     }
 
-    async fn set_lang(&self, room: &Room, arg: &str) -> Rendered {
+    /// `!lang`: sets the room's language and says so in it; `auto` (each
+    /// question's own language) is confirmed in the member's.
+    async fn set_lang(&self, room: &Room, sender: &UserId, arg: &str) -> Rendered {
         let lang = match arg {
             "auto" => None,
             code => match code.parse::<Lang>() {
                 Ok(lang) => Some(lang),
-                Err(_) => return render::message("!lang ja|zh|en|auto"),
+                Err(_) => {
+                    let room_lang = self.memory.room_lang(room.room_id()).await;
+                    let m = messages::get(self.command_lang(room_lang, sender, ""));
+                    return render::message(&fill(m.lang_usage, &[("command", "!lang")]));
+                }
             },
         };
         self.memory.set_room_lang(room.room_id(), lang).await;
-        render::message(&format!("lang: {}", lang.map_or("auto", Lang::code)))
+        let line = match lang {
+            Some(lang) => {
+                let m = messages::get(lang);
+                fill(m.lang_set, &[("lang", m.lang_name(lang))])
+            }
+            None => {
+                let m = messages::get(self.command_lang(None, sender, ""));
+                m.lang_auto.to_string()
+            }
+        };
+        render::message(&line)
     }
 
     /// The reply language for a command: the room's choice, a language

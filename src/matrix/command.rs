@@ -1,11 +1,20 @@
-//! Whether a message is meant for the bot, and what it asks for.
+//! Whether a message is meant for the bot, and what it asks for; and the
+//! replies that are about the commands themselves (the help, which lists
+//! them, and `!timeline`).
 //!
 //! A message is for the bot when it starts with a command (`!ask`,
-//! `!topics`, `!sources`, `!lang`, `!help`, and the moderators' `!reload`
-//! and `!unanswered`), when it mentions the bot (in
+//! `!topics`, `!sources`, `!timeline`, `!lang`, `!help`, and the
+//! moderators' `!reload` and `!unanswered`), when it mentions the bot (in
 //! `m.mentions`, as a pill, or by name), or when it is in a direct room.
 //! Everything else is room chatter. These are plain functions of the text so
 //! the rules are tested without a homeserver.
+
+use super::render::Rendered;
+use crate::core::Lang;
+use crate::core::messages::{self, Command, fill};
+use crate::core::timeline::Entry;
+use html_escape::encode_text;
+use std::fmt::Write;
 
 /// What a member asked the bot to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +23,8 @@ pub(super) enum Request {
     /// The rest of the line, which may name a language.
     Topics(String),
     Sources(String),
+    /// The rest of the line, which may name a language.
+    Timeline(String),
     Lang(String),
     Help,
     /// Moderators only: reload the knowledge directory now.
@@ -80,6 +91,7 @@ fn command(text: &str) -> Option<Option<Request>> {
         "ask" => Some(Request::Ask(arg)),
         "topics" => Some(Request::Topics(arg)),
         "sources" => Some(Request::Sources(arg)),
+        "timeline" => Some(Request::Timeline(arg)),
         "lang" => Some(Request::Lang(arg)),
         "help" => Some(Request::Help),
         "reload" => Some(Request::Reload),
@@ -178,6 +190,88 @@ fn remove_spans(text: &str, spans: &[(usize, usize)]) -> String {
         .to_string()
 }
 
+/// The commands, as the help lists them; the last two are for moderators
+/// (anyone else is told so politely).
+pub(super) const COMMANDS: &[(&str, Command)] = &[
+    ("!ask QUESTION", Command::Ask),
+    ("!topics", Command::Topics),
+    ("!sources FACT_ID", Command::Sources),
+    ("!timeline", Command::Timeline),
+    ("!lang ja|zh|en|auto", Command::Lang),
+    ("!help", Command::Help),
+    ("!reload", Command::Reload),
+    ("!unanswered", Command::Unanswered),
+];
+
+/// The help sentence and the commands with what each does, in `lang`.
+pub(super) fn help(lang: Lang) -> Rendered {
+    let m = messages::get(lang);
+    let items: String = COMMANDS
+        .iter()
+        .map(|(syntax, command)| {
+            format!(
+                "<li><code>{}</code> — {}</li>",
+                encode_text(syntax),
+                encode_text(m.command(*command))
+            )
+        })
+        .collect();
+    Rendered {
+        plain: messages::help_text(lang, COMMANDS),
+        html: format!(
+            "<p>{}</p><p>{}</p><ul>{items}</ul>",
+            encode_text(m.help),
+            encode_text(m.commands)
+        ),
+    }
+}
+
+/// Homeservers refuse events over 64 KiB, and a message carries its text
+/// twice (plain and HTML): past this many bytes of plain text, the rest of
+/// the timeline is counted, not sent.
+const TIMELINE_MAX: usize = 16 * 1024;
+
+/// `!timeline`: the events in date order, one line each with its date
+/// (marked when disputed) and fact id, in `lang`.
+pub(super) fn timeline(lang: Lang, entries: &[Entry]) -> Rendered {
+    let m = messages::get(lang);
+    if entries.is_empty() {
+        return Rendered {
+            plain: m.timeline_empty.to_string(),
+            html: format!("<p>{}</p>", encode_text(m.timeline_empty)),
+        };
+    }
+    let mut plain = m.timeline.to_string();
+    let mut items = String::new();
+    let mut shown = 0;
+    for entry in entries {
+        let line = entry.to_line(lang);
+        if plain.len() + line.len() + 1 > TIMELINE_MAX {
+            break;
+        }
+        let _ = write!(plain, "\n{line}");
+        let date = format!("<b>{}</b>", entry.date);
+        let _ = write!(
+            items,
+            "<li>{} — {} <code>{}</code></li>",
+            messages::date_label(lang, &date, entry.disputed),
+            encode_text(&entry.text),
+            encode_text(&entry.fact)
+        );
+        shown += 1;
+    }
+    let mut html = format!("<p>{}</p><ul>{items}</ul>", encode_text(m.timeline));
+    if shown < entries.len() {
+        let more = fill(
+            m.timeline_more,
+            &[("count", &(entries.len() - shown).to_string())],
+        );
+        let _ = write!(plain, "\n{more}");
+        let _ = write!(html, "<p>{}</p>", encode_text(&more));
+    }
+    Rendered { plain, html }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +311,7 @@ mod tests {
         );
         assert_eq!(room("!lang ja"), Some(Request::Lang("ja".into())));
         assert_eq!(room("!topics"), Some(Request::Topics(String::new())));
+        assert_eq!(room("!timeline zh"), Some(Request::Timeline("zh".into())));
         assert_eq!(room("!help"), Some(Request::Help));
         assert_eq!(room("!reload"), Some(Request::Reload));
         assert_eq!(room("kotae !unanswered"), Some(Request::Unanswered));
@@ -283,6 +378,75 @@ mod tests {
         };
         assert_eq!(direct("why"), Some(Request::Ask("why".into())));
         assert_eq!(direct("!weather"), Some(Request::Help));
+    }
+
+    #[test]
+    fn the_help_lists_every_command_the_parser_knows_in_the_askers_language() {
+        for (syntax, _) in COMMANDS {
+            let word = syntax.split(' ').next().unwrap();
+            assert!(command(word).is_some_and(|r| r.is_some()), "{word}");
+        }
+        for lang in Lang::ALL {
+            let m = messages::get(lang);
+            let r = help(lang);
+            assert!(r.plain.starts_with(m.help), "{}", r.plain);
+            assert!(r.plain.contains(&format!("!timeline — {}", m.cmd_timeline)));
+            assert!(
+                r.html.contains("<code>!lang ja|zh|en|auto</code>"),
+                "{}",
+                r.html
+            );
+        }
+    }
+
+    fn entry(date: &str, fact: &str, text: &str, disputed: bool) -> Entry {
+        Entry {
+            date: crate::core::knowledge::PartialDate::parse(date).unwrap(),
+            fact: fact.into(),
+            text: text.into(),
+            disputed,
+            sources: vec![],
+        }
+    }
+
+    #[test]
+    fn the_timeline_escapes_text_and_marks_disputed_dates() {
+        let entries = [
+            entry("1994", "founding", "<b>First</b> centre", true),
+            entry("2025-01", "end", "Memorandum ended", false),
+        ];
+        let r = timeline(Lang::Zh, &entries);
+        assert_eq!(
+            r.plain,
+            "按日期排列的事件：\n\
+             1994（存在争议） — <b>First</b> centre · founding\n\
+             2025-01 — Memorandum ended · end"
+        );
+        assert_eq!(
+            r.html,
+            "<p>按日期排列的事件：</p><ul>\
+             <li><b>1994</b>（存在争议） — &lt;b&gt;First&lt;/b&gt; centre <code>founding</code></li>\
+             <li><b>2025-01</b> — Memorandum ended <code>end</code></li></ul>"
+        );
+        let empty = timeline(Lang::Ja, &[]);
+        assert_eq!(empty.plain, messages::get(Lang::Ja).timeline_empty);
+    }
+
+    #[test]
+    fn a_huge_timeline_is_cut_and_says_how_much_is_left() {
+        let long = "x".repeat(200);
+        let entries: Vec<Entry> = (0..1000)
+            .map(|_| entry("2000", "f", &long, false))
+            .collect();
+        let r = timeline(Lang::En, &entries);
+        assert!(r.plain.len() <= TIMELINE_MAX + 64);
+        let shown = r.plain.lines().count() - 2;
+        assert!(
+            r.plain.ends_with(&format!("… and {} more.", 1000 - shown)),
+            "{}",
+            &r.plain[r.plain.len() - 40..]
+        );
+        assert!(r.html.len() < 60 * 1024);
     }
 
     #[test]

@@ -36,6 +36,8 @@ const SEND_PATIENCE: Duration = Duration::from_secs(120);
 pub(super) struct MatrixReloads {
     client: Client,
     moderators_room: Option<OwnedRoomOrAliasId>,
+    /// The language of the reports (`moderators_lang`).
+    lang: Lang,
     shutdown: Shutdown,
 }
 
@@ -44,12 +46,17 @@ impl MatrixReloads {
         MatrixReloads {
             client,
             moderators_room: config.moderators_room.clone(),
+            lang: config.moderators_lang,
             shutdown,
         }
     }
 }
 
 impl ReloadTarget for MatrixReloads {
+    fn moderators_lang(&self) -> Lang {
+        self.lang
+    }
+
     /// Posts `text` in the moderators' room, if there is one the bot is in.
     async fn tell_moderators(&self, text: &str) {
         let Some(target) = &self.moderators_room else {

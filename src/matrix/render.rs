@@ -30,7 +30,7 @@ pub(super) fn reply(reply: &Reply) -> Rendered {
             if let Some(note) = answer.note() {
                 let _ = write!(html, "<p><em>{}</em></p>", text(note.text(reply.lang)));
             }
-            html.push_str(&source_list(m.sources, &answer.sources));
+            html.push_str(&source_list(reply.lang, m.sources, &answer.sources));
         }
         Outcome::Decline { suggestions } => {
             let _ = write!(html, "<p>{}</p>", text(m.decline));
@@ -115,26 +115,6 @@ pub(super) fn message(line: &str) -> Rendered {
     }
 }
 
-/// The commands, after the help sentence in the asker's language.
-pub(super) fn help(lang: Lang) -> Rendered {
-    // The last two are for moderators; anyone else is told so politely.
-    const COMMANDS: [&str; 7] = [
-        "!ask QUESTION",
-        "!topics",
-        "!sources FACT_ID",
-        "!lang ja|zh|en|auto",
-        "!help",
-        "!reload",
-        "!unanswered",
-    ];
-    let help = messages::get(lang).help;
-    let items = COMMANDS.iter().map(|c| format!("<code>{}</code>", text(c)));
-    Rendered {
-        plain: format!("{help}\n{}", COMMANDS.join("\n")),
-        html: format!("<p>{}</p>{}", text(help), list("ul", items)),
-    }
-}
-
 /// What the bot can answer: each fact's id and an example question.
 pub(super) fn topics(lang: Lang, topics: &[Suggestion]) -> Rendered {
     let heading = messages::get(lang).topics;
@@ -154,14 +134,18 @@ pub(super) fn topics(lang: Lang, topics: &[Suggestion]) -> Rendered {
 /// A fact's sources, for `!sources FACT_ID`.
 pub(super) fn sources(lang: Lang, fact_id: &str, sources: &[Source]) -> Rendered {
     let heading = format!("{} — {}", fact_id, messages::get(lang).sources);
-    let plain = format!("{heading}:{}", plain_sources(sources));
+    let plain = format!(
+        "{heading}{}{}",
+        messages::colon(lang),
+        plain_sources(sources)
+    );
     Rendered {
         plain,
-        html: source_list(&heading, sources),
+        html: source_list(lang, &heading, sources),
     }
 }
 
-fn source_list(heading: &str, sources: &[Source]) -> String {
+fn source_list(lang: Lang, heading: &str, sources: &[Source]) -> String {
     let items = sources.iter().map(|s| {
         let label = text(&source_label(s)).into_owned();
         match s.url.as_deref().filter(|u| is_web_link(u)) {
@@ -172,7 +156,12 @@ fn source_list(heading: &str, sources: &[Source]) -> String {
             None => label,
         }
     });
-    format!("<p>{}:</p>{}", text(heading), list("ol", items))
+    format!(
+        "<p>{}{}</p>{}",
+        text(heading),
+        messages::colon(lang),
+        list("ol", items)
+    )
 }
 
 fn list(tag: &str, items: impl Iterator<Item = impl AsRef<str>>) -> String {

@@ -12,9 +12,9 @@
 //! An edit that fails is logged and left for the next reload that touches
 //! its fact: it is not recorded as done.
 
-use super::moderation::{PendingCorrection, worth_telling};
+use super::moderation::{PendingCorrection, report_text, worth_telling};
 use super::{Platform, Service};
-use crate::core::Snapshot;
+use crate::core::{Lang, Snapshot};
 use crate::reload::{Changes, ReloadReport};
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -26,6 +26,11 @@ pub trait ReloadTarget: Send + Sync + 'static {
     /// Posts a reload report where the moderators read it (nothing when
     /// no such place is configured).
     fn tell_moderators(&self, report: &str) -> impl Future<Output = ()> + Send;
+
+    /// The language the moderators read reports in (`moderators_lang`).
+    fn moderators_lang(&self) -> Lang {
+        Lang::En
+    }
 
     /// Replaces a sent answer with what it should say now; true once the
     /// platform took the edit.
@@ -89,7 +94,8 @@ async fn follow<T: ReloadTarget>(
         let changes = match reports.recv().await {
             Ok(report) => {
                 if worth_telling(&report) {
-                    target.tell_moderators(&report.to_string()).await;
+                    let text = report_text(&report, target.moderators_lang());
+                    target.tell_moderators(&text).await;
                 }
                 match &*report {
                     ReloadReport::Applied(changes) => changes.clone(),
@@ -150,7 +156,7 @@ fn every_fact(seen: &Snapshot, now: &Snapshot) -> Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::{Kotae, Lang};
+    use crate::core::Kotae;
     use crate::service::Shutdown;
     use std::sync::Mutex;
     use tokio::sync::Semaphore;

@@ -1,13 +1,22 @@
 //! The platform-neutral half of the moderators' workflow: which earlier
-//! answers a reload must correct, the text of a chat `reload`, the digest
-//! of unanswered questions, and the log line for a refused moderator
-//! command. Who counts as a moderator is the platform's business and lives
-//! in each adapter.
+//! answers a reload must correct, the text of a reload report and of a
+//! chat `reload`, the digest of unanswered questions, and the log line for
+//! a refused moderator command. Who counts as a moderator is the
+//! platform's business and lives in each adapter.
+//!
+//! Everything moderators read here is in the language their room or
+//! channel is configured with (`moderators_lang`, English by default);
+//! the loader's diagnostics (`file:line:column: message`) are quoted as
+//! they are.
 
 use super::{Platform, Service};
-use crate::core::Correction;
+use crate::core::load::Severity;
+use crate::core::messages::{self, fill, join_list};
+use crate::core::{Correction, Lang};
 use crate::records::answers::{SentAnswer, text_revision};
 use crate::reload::{Changes, ReloadReport};
+use std::fmt::Write;
+use std::path::Path;
 
 /// How many groups of unanswered questions `!unanswered` and `/unanswered` show.
 pub const UNANSWERED_TOP: usize = 10;
@@ -52,6 +61,83 @@ fn revision_text(correction: &Correction) -> &str {
 /// Whether a reload report is worth a message in the moderators' room.
 pub fn worth_telling(report: &ReloadReport) -> bool {
     !matches!(report, ReloadReport::Unchanged)
+}
+
+/// A reload report as moderators read it, in `lang`: what changed, or why
+/// the edit was rejected (each error as `file:line:column: message`). In
+/// English it reads as the report's own `Display`, which the log shows.
+pub fn report_text(report: &ReloadReport, lang: Lang) -> String {
+    let m = messages::get(lang);
+    match report {
+        ReloadReport::Unchanged => m.reload_unchanged.to_string(),
+        ReloadReport::Applied(c) => fill(
+            m.reload_applied,
+            &[
+                ("revision", &c.revision),
+                ("added", &join_list(lang, &c.added)),
+                ("changed", &join_list(lang, &c.changed)),
+                ("removed", &join_list(lang, &c.removed)),
+            ],
+        ),
+        ReloadReport::Rejected(diagnostics) => {
+            let mut out = m.reload_rejected.to_string();
+            for d in diagnostics.iter().filter(|d| d.severity == Severity::Error) {
+                let _ = write!(out, "\n{d}");
+            }
+            out
+        }
+    }
+}
+
+/// What moderators should look at next, in `lang`: facts members keep
+/// marking 👎, then the `top` groups of declined questions, most asked
+/// first. In English it is exactly `kotae unanswered`'s digest.
+pub fn digest_text(state_dir: &Path, top: usize, lang: Lang) -> std::io::Result<String> {
+    use crate::records::{feedback, unanswered};
+    let m = messages::get(lang);
+    let mut out = String::new();
+    let disliked = feedback::disliked(state_dir)?;
+    if !disliked.is_empty() {
+        let _ = writeln!(out, "{}", m.digest_disliked);
+        for (fact, up, down) in &disliked {
+            let (up, down) = (up.to_string(), down.to_string());
+            let votes = fill(
+                m.digest_votes,
+                &[("fact", fact), ("up", &up), ("down", &down)],
+            );
+            let _ = writeln!(out, "  {votes}");
+        }
+        out.push('\n');
+    }
+    let records = unanswered::read(state_dir)?;
+    if records.is_empty() {
+        let _ = writeln!(out, "{}", m.digest_empty);
+        return Ok(out);
+    }
+    let groups = unanswered::groups(&records);
+    let (count, group_count) = (records.len().to_string(), groups.len().to_string());
+    let heading = fill(
+        m.digest_heading,
+        &[("count", &count), ("groups", &group_count)],
+    );
+    let _ = writeln!(out, "{heading}");
+    for g in groups.iter().take(top) {
+        let langs: Vec<&str> = g.langs.iter().map(|l| l.code()).collect();
+        let closest = g
+            .closest
+            .as_deref()
+            .map(|c| format!("  {}", fill(m.digest_closest, &[("fact", c)])))
+            .unwrap_or_default();
+        let askers = fill(m.digest_askers, &[("askers", &format!("{:>3}", g.askers))]);
+        let _ = writeln!(
+            out,
+            "  {:>4}× {askers} [{}] {:?}{closest}",
+            g.count,
+            langs.join(","),
+            g.example
+        );
+    }
+    Ok(out)
 }
 
 /// Logs a moderator command refused to someone who is not a moderator.
@@ -99,39 +185,38 @@ impl Service {
             .collect()
     }
 
-    /// Reloads now and says what happened, for a moderator's `reload`
-    /// command. Loading and indexing a large base takes seconds, so it runs
-    /// off the async workers.
-    pub async fn reload_text(&self) -> String {
+    /// Reloads now and says what happened, in `lang`, for a moderator's
+    /// `reload` command. Loading and indexing a large base takes seconds,
+    /// so it runs off the async workers.
+    pub async fn reload_text(&self, lang: Lang) -> String {
         let service = self.clone();
         let report = tokio::task::spawn_blocking(move || service.reload()).await;
+        let m = messages::get(lang);
         match report {
-            Ok(Some(report)) => report.to_string(),
-            Ok(None) => "There is nothing to reload: this bot serves its built-in fact base \
-                 (set `knowledge` to a directory to edit facts live)."
-                .to_string(),
+            Ok(Some(report)) => report_text(&report, lang),
+            Ok(None) => m.reload_nothing.to_string(),
             Err(e) => {
                 tracing::error!(error = %e, "a reload failed");
-                "The reload failed; the bot's log has the details.".to_string()
+                m.reload_failed.to_string()
             }
         }
     }
 
-    /// The moderators' digest of unanswered questions and disliked answers.
-    /// It reads the records files, so it runs off the async workers.
-    pub async fn unanswered_text(&self) -> String {
+    /// The moderators' digest of unanswered questions and disliked answers,
+    /// in `lang`. It reads the records, so it runs off the async workers.
+    pub async fn unanswered_text(&self, lang: Lang) -> String {
+        let m = messages::get(lang);
         let Some(dir) = self.state_dir().map(std::path::Path::to_path_buf) else {
-            return "This bot keeps no records.".to_string();
+            return m.no_records.to_string();
         };
-        let digest = tokio::task::spawn_blocking(move || {
-            crate::records::unanswered::digest(&dir, UNANSWERED_TOP)
-        })
-        .await;
-        match digest {
-            Ok(Ok(text)) => text,
-            Ok(Err(e)) => format!("Cannot read the unanswered questions: {e}"),
-            Err(e) => format!("Cannot read the unanswered questions: {e}"),
-        }
+        let digest =
+            tokio::task::spawn_blocking(move || digest_text(&dir, UNANSWERED_TOP, lang)).await;
+        let error = match digest {
+            Ok(Ok(text)) => return text,
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        fill(m.digest_unreadable, &[("error", &error)])
     }
 }
 
@@ -194,9 +279,94 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn reloading_without_a_directory_says_so() {
+    async fn reloading_without_a_directory_says_so_in_the_moderators_language() {
         let dir = tempfile::tempdir().unwrap();
-        let text = service(dir.path()).reload_text().await;
+        let service = service(dir.path());
+        let text = service.reload_text(Lang::En).await;
         assert!(text.contains("nothing to reload"), "{text}");
+        for lang in Lang::ALL {
+            let text = service.reload_text(lang).await;
+            assert_eq!(text, messages::get(lang).reload_nothing);
+        }
+    }
+
+    #[test]
+    fn reports_in_english_read_as_the_log_does_and_others_are_translated() {
+        let applied = ReloadReport::Applied(Changes {
+            added: vec!["a".into(), "b".into()],
+            changed: vec![],
+            answers_changed: vec![],
+            removed: vec!["c".into()],
+            revision: "abc123".into(),
+        });
+        let error = crate::core::load::Diagnostic {
+            severity: Severity::Error,
+            file: "facts/x.toml".into(),
+            line: 5,
+            column: 20,
+            message: "invalid basic string".into(),
+        };
+        let warning = crate::core::load::Diagnostic {
+            severity: Severity::Warning,
+            ..error.clone()
+        };
+        let rejected = ReloadReport::Rejected(vec![error.clone(), warning]);
+        for report in [&ReloadReport::Unchanged, &applied, &rejected] {
+            assert_eq!(report_text(report, Lang::En), report.to_string());
+        }
+        assert_eq!(
+            report_text(&applied, Lang::Ja),
+            "再読み込みしました（版 abc123）。追加：a、b／変更：なし／削除：c"
+        );
+        assert_eq!(
+            report_text(&applied, Lang::Zh),
+            "已重新加载，版本 abc123。新增：a、b；修改：无；删除：c"
+        );
+        let zh = report_text(&rejected, Lang::Zh);
+        assert!(
+            zh.starts_with(messages::get(Lang::Zh).reload_rejected),
+            "{zh}"
+        );
+        assert!(zh.ends_with(&format!("\n{error}")), "{zh}");
+        assert_eq!(zh.lines().count(), 2, "warnings are left out: {zh}");
+    }
+
+    #[test]
+    fn the_digest_in_english_is_kotae_unanswered_and_translated_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let service = service(dir.path());
+        let empty = digest_text(dir.path(), 10, Lang::Zh).unwrap();
+        assert_eq!(empty.trim_end(), messages::get(Lang::Zh).digest_empty);
+        let records = service.records().unwrap();
+        for (question, asker) in [("東京タワーの高さは?", "a"), ("東京タワーの高さは?", "b")]
+        {
+            let reply = service
+                .kotae
+                .ask(question, crate::core::LangChoice::Detect)
+                .unwrap();
+            records
+                .unanswered
+                .record("matrix", Some(asker), &reply)
+                .unwrap();
+        }
+        let fact = service.kotae.snapshot().base.facts()[0].id.clone();
+        for user in ["u1", "u2"] {
+            let down = crate::records::feedback::Vote::Down;
+            records
+                .feedback
+                .record("discord", user, &fact, "r1", down)
+                .unwrap();
+        }
+        let en = digest_text(dir.path(), 10, Lang::En).unwrap();
+        assert_eq!(
+            en,
+            crate::records::unanswered::digest(dir.path(), 10).unwrap()
+        );
+        let ja = digest_text(dir.path(), 10, Lang::Ja).unwrap();
+        let m = messages::get(Lang::Ja);
+        assert!(ja.starts_with(m.digest_disliked), "{ja}");
+        assert!(ja.contains("質問者   2 人"), "{ja}");
+        assert!(ja.contains("東京タワーの高さは?"), "{ja}");
+        assert!(!ja.contains("askers") && !ja.contains("Unanswered"), "{ja}");
     }
 }

@@ -290,3 +290,21 @@ pub fn memory_kb(pid: u32) -> (u64, u64) {
     };
     (field("VmRSS:"), field("VmHWM:"))
 }
+
+/// The text of an interaction's messages, once there is some.
+pub async fn interaction_text(double: &Double, id: &str) -> String {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let text: String = double
+            .interaction_messages(id)
+            .iter()
+            .filter_map(|m| m["content"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        if !text.is_empty() {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "no reply to {id}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}

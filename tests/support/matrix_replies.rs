@@ -32,7 +32,11 @@ pub fn assert_answers(reply: &Seen, expected: &Reply, asker: &UserId) {
     assert_eq!(reply.body(), expected.to_text());
     let html = reply.html().expect("an HTML body");
     let answer = expected.answer().expect("an answer");
-    assert!(html.contains(&*html_escape::encode_text(&answer.text)));
+    // Each claim's text, followed by its numbered marker.
+    for claim in &answer.claims {
+        let text = html_escape::encode_text(&claim.text);
+        assert!(html.contains(&format!("{text}<sup>[")), "{html} has {text}");
+    }
     for source in &answer.sources {
         if let Some(url) = &source.url {
             let href = format!(

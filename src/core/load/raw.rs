@@ -152,6 +152,7 @@ pub struct RawSource {
     pub publisher: Option<Spanned<String>>,
     pub title: Option<Spanned<String>>,
     pub url: Option<Spanned<String>>,
+    pub no_url: Option<Spanned<String>>,
     pub published: Option<Spanned<String>>,
     pub language: Option<Spanned<String>>,
     pub reliability: Option<Spanned<String>>,

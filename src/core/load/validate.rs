@@ -211,6 +211,23 @@ impl Validator {
             let msg = format!("`url` = \"{}\" is not an http(s) URL: {why}", url.get_ref());
             self.error(at, url.span(), msg);
         }
+        match (&raw.url, &raw.no_url) {
+            (Some(_), Some(no_url)) => {
+                self.error(
+                    at,
+                    no_url.span(),
+                    "a source has `url` or `no_url`, not both",
+                );
+            }
+            (None, Some(no_url)) if no_url.get_ref().trim().is_empty() => {
+                self.error(
+                    at,
+                    no_url.span(),
+                    "`no_url` is empty: say why the source has no URL",
+                );
+            }
+            _ => {}
+        }
         let line = at.line_col(table.start).0;
         if let Some(id) = &id {
             let here = (at.file.to_string(), line);
@@ -229,6 +246,7 @@ impl Validator {
             publisher: publisher?.into_inner(),
             title: raw.title.map(Spanned::into_inner),
             url: raw.url.map(Spanned::into_inner),
+            no_url: raw.no_url.map(Spanned::into_inner),
             published,
             language: language?.into_inner(),
             reliability: reliability?,

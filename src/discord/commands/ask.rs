@@ -41,19 +41,19 @@ impl From<LangOption> for Lang {
     name_localized("ja", "質問"),
     name_localized("zh-CN", "提问"),
     name_localized("zh-TW", "提問"),
-    description_localized("ja", "ロシアの日本センター閉鎖について質問します(出典付きで回答)"),
-    description_localized("zh-CN", "询问俄罗斯日本中心关闭一事(回答注明出处)"),
-    description_localized("zh-TW", "詢問俄羅斯日本中心關閉一事(回答註明出處)")
+    description_localized("ja", "ロシアの日本センター閉鎖について質問します（出典付きで回答）"),
+    description_localized("zh-CN", "询问俄罗斯日本中心关闭一事（回答注明出处）"),
+    description_localized("zh-TW", "詢問俄羅斯日本中心關閉一事（回答註明出處）")
 )]
 pub async fn ask(
     ctx: Ctx<'_>,
     #[description = "Your question, in Japanese, Chinese or English"]
     #[name_localized("ja", "質問文")]
-    #[description_localized("ja", "質問(日本語・中国語・英語)")]
+    #[description_localized("ja", "質問（日本語・中国語・英語）")]
     #[name_localized("zh-CN", "问题")]
-    #[description_localized("zh-CN", "你的问题(中文、日语或英语)")]
+    #[description_localized("zh-CN", "你的问题（中文、日语或英语）")]
     #[name_localized("zh-TW", "問題")]
-    #[description_localized("zh-TW", "你的問題(中文、日語或英語)")]
+    #[description_localized("zh-TW", "你的問題（中文、日語或英語）")]
     #[autocomplete = "complete_question"]
     // Matches crate::core::MAX_QUESTION_CHARS (a test checks), so Discord
     // stops a longer question before it is sent.

@@ -1,7 +1,8 @@
 //! The slash commands (one file each) and what they share: the poise
 //! framework around them, command registration on the first READY, the
 //! per-member rate limit (a global command check), the moderators' check
-//! (`/reload`, `/unanswered`), error handling, and sending rendered pages.
+//! (`/reload`, `/unanswered`), error handling, sending rendered pages, and
+//! the help a member gets for a mention with no question.
 //!
 //! Command names and descriptions carry Japanese and Chinese localisations
 //! in the `#[poise::command]` attributes; Discord shows each member the
@@ -11,17 +12,21 @@ mod about;
 mod ask;
 mod reload;
 mod sources;
+mod timeline;
 mod topics;
 mod unanswered;
 
 use super::DiscordConfig;
 use super::autocomplete;
 use super::render::{self, Page};
-use crate::core::{Lang, messages};
+use crate::core::Lang;
+use crate::core::messages::{self, Command};
 use crate::service::moderation::log_refused;
 use crate::service::ratelimit::RateLimiter;
 use crate::service::{Platform, Service};
 use poise::serenity_prelude as serenity;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// What every command and event sees.
 pub struct Data {
@@ -33,6 +38,51 @@ pub struct Data {
     pub message_content: bool,
     /// Members with this role are moderators (besides those with Manage Guild).
     pub moderator_role: Option<serenity::RoleId>,
+    /// The language of `/reload` and `/unanswered` (`moderators_lang`).
+    pub moderators_lang: Lang,
+    /// Each member's language as last seen (the locale of their last
+    /// command, the language of their last question), for replies to a
+    /// message with no question in it, which carries no locale.
+    user_langs: Mutex<HashMap<u64, Lang>>,
+}
+
+impl Data {
+    /// Notes a member's language.
+    pub fn remember_lang(&self, user: u64, lang: Lang) {
+        let mut langs = self.user_langs.lock().unwrap_or_else(|e| e.into_inner());
+        // A bound on memory in huge guilds; forgetting only costs a help
+        // text in every language.
+        if langs.len() > 10_000 {
+            langs.clear();
+        }
+        langs.insert(user, lang);
+    }
+
+    /// A member's language as last seen, if it was.
+    pub fn last_lang(&self, user: u64) -> Option<Lang> {
+        let langs = self.user_langs.lock().unwrap_or_else(|e| e.into_inner());
+        langs.get(&user).copied()
+    }
+}
+
+/// The commands as the help lists them.
+const HELP_COMMANDS: &[(&str, Command)] = &[
+    ("/ask", Command::Ask),
+    ("/topics", Command::Topics),
+    ("/sources", Command::Sources),
+    ("/timeline", Command::Timeline),
+    ("/about", Command::About),
+    ("/reload", Command::Reload),
+    ("/unanswered", Command::Unanswered),
+];
+
+/// The help, with the commands, in `lang`; in every language when the
+/// member's is not known.
+pub fn help(lang: Option<Lang>) -> String {
+    match lang {
+        Some(lang) => messages::help_text(lang, HELP_COMMANDS),
+        None => messages::help_every_language(HELP_COMMANDS),
+    }
 }
 
 /// What a command or event handler may fail with.
@@ -46,6 +96,7 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         ask::ask(),
         topics::topics(),
         sources::sources(),
+        timeline::timeline(),
         about::about(),
         reload::reload(),
         unanswered::unanswered(),
@@ -80,6 +131,8 @@ pub fn framework(config: &DiscordConfig, service: Service) -> poise::Framework<D
         limiter: RateLimiter::new(Platform::Discord, config.rate_per_minute, config.rate_burst),
         message_content: config.message_content,
         moderator_role: config.moderator_role.map(serenity::RoleId::new),
+        moderators_lang: config.moderators_lang,
+        user_langs: Mutex::default(),
     };
     let guild = config.guild_id.map(serenity::GuildId::new);
     poise::Framework::builder()
@@ -125,13 +178,18 @@ async fn register(
 }
 
 /// The global command check: a member over the limit gets an ephemeral
-/// "slow down" and the command does not run. Autocomplete is exempt; it
-/// fires on every keystroke and does no matching.
+/// "slow down", in their language, and the command does not run.
+/// Autocomplete is exempt; it fires on every keystroke and does no
+/// matching. The member's locale is noted on the way, for a later mention
+/// with no question.
 async fn rate_limit(ctx: Ctx<'_>) -> Result<bool, Error> {
     if let poise::Context::Application(app) = ctx
         && app.interaction_type == poise::CommandInteractionType::Autocomplete
     {
         return Ok(true);
+    }
+    if let Some(lang) = ctx.locale().and_then(Lang::from_locale) {
+        ctx.data().remember_lang(ctx.author().id.get(), lang);
     }
     if ctx.data().limiter.allow(&ctx.author().id.get()) {
         return Ok(true);
@@ -259,7 +317,15 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["ask", "topics", "sources", "about", "reload", "unanswered"]
+            [
+                "ask",
+                "topics",
+                "sources",
+                "timeline",
+                "about",
+                "reload",
+                "unanswered"
+            ]
         );
         let localised = |v: &serde_json::Value| {
             for key in ["name_localizations", "description_localizations"] {
@@ -299,6 +365,25 @@ mod tests {
         assert!(permissions_of(&config, "ask").is_null());
         config.moderator_role = Some(42);
         assert!(permissions_of(&config, "reload").is_null());
+    }
+
+    #[test]
+    fn the_help_lists_every_command_in_the_members_language() {
+        let registered: Vec<String> = all().iter().map(|c| format!("/{}", c.name)).collect();
+        let listed: Vec<&str> = HELP_COMMANDS.iter().map(|(c, _)| *c).collect();
+        assert_eq!(
+            listed, registered,
+            "the help lists the commands Discord shows"
+        );
+        for lang in Lang::ALL {
+            let text = help(Some(lang));
+            assert!(text.starts_with(messages::get(lang).help), "{text}");
+            assert!(text.contains(messages::get(lang).cmd_timeline), "{text}");
+        }
+        let every = help(None);
+        for lang in Lang::ALL {
+            assert!(every.contains(messages::get(lang).help), "{every}");
+        }
     }
 
     #[test]

@@ -20,11 +20,11 @@ pub async fn sources(
     ctx: Ctx<'_>,
     #[description = "The fact (its id, or pick by title)"]
     #[name_localized("ja", "項目")]
-    #[description_localized("ja", "項目(ID、またはタイトルから選択)")]
+    #[description_localized("ja", "項目（ID、またはタイトルから選択）")]
     #[name_localized("zh-CN", "条目")]
-    #[description_localized("zh-CN", "条目(编号,或按标题选择)")]
+    #[description_localized("zh-CN", "条目（编号，或按标题选择）")]
     #[name_localized("zh-TW", "條目")]
-    #[description_localized("zh-TW", "條目(編號,或按標題選擇)")]
+    #[description_localized("zh-TW", "條目（編號，或按標題選擇）")]
     #[autocomplete = "complete_fact"]
     fact: String,
 ) -> Result<(), Error> {

@@ -335,6 +335,7 @@ mod tests {
             publisher: format!("Publisher {n}"),
             title: Some(format!("Title [{n}]")),
             url: Some(format!("https://example.org/{n}")),
+            no_url: None,
             published: PartialDate::parse("2025-01-19"),
             language: "en".into(),
             reliability,
