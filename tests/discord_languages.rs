@@ -159,7 +159,6 @@ async fn a_mention_without_a_question_gets_the_help_in_the_members_language() {
     assert_no_pings(&double);
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moderators_read_reports_and_the_digest_in_their_configured_language() {
     let double = Double::start(1).await;

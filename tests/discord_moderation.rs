@@ -97,7 +97,6 @@ async fn moderators_hear(double: &Double, text: &str) -> String {
         .await
 }
 
-
 /// Asks with /ask and waits until the answer's message is recorded (its
 /// id learnt from GET @original); returns the message id.
 async fn ask_and_record(double: &Double, bot: &Bot, question: &str, locale: &str) -> String {
