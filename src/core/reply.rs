@@ -236,7 +236,7 @@ impl Reply {
             "question": self.question,
             "lang": self.lang,
             "fact": fact,
-            "score": (self.score * 1000.0).round() / 1000.0,
+            "score": (f64::from(self.score) * 1000.0).round() / 1000.0,
             "status": status,
             "answer": answer,
             "note": note,
