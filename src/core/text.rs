@@ -9,7 +9,6 @@
 //! matched on characters and character bigrams; Latin text is split into
 //! words.
 
-use std::sync::LazyLock;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// Normalises text for matching: NFKC, lower case, punctuation to spaces,
@@ -57,21 +56,25 @@ fn normalize_ascii(text: &str) -> String {
 const HAN_START: u32 = 0x3400;
 const HAN_END: u32 = 0x9FFF;
 
-/// Which Han characters have a different Simplified form. Most text (English,
-/// Simplified Chinese) has none, and skips the converter altogether.
-static HAS_SIMPLIFIED: LazyLock<Vec<bool>> = LazyLock::new(|| {
-    (HAN_START..=HAN_END)
-        .map(|cp| {
-            let c = char::from_u32(cp).unwrap_or(' ');
-            let mut buf = [0; 4];
-            let s = c.encode_utf8(&mut buf);
-            c != '么' && character_converter::traditional_to_simplified(s) != *s
-        })
-        .collect()
-});
+/// Which Han characters have a different Simplified form, one bit each from
+/// [`HAN_START`]: most text (English, Simplified Chinese) has none, and
+/// skips the converter altogether. Computing it from the converter takes
+/// about a tenth of a second, so it is computed once and kept in the
+/// source tree; a test checks it against the converter.
+static TRADITIONAL: &[u8] = include_bytes!("traditional.bin");
+
+fn is_traditional(c: char) -> bool {
+    match c as u32 {
+        cp @ HAN_START..=HAN_END => {
+            let i = (cp - HAN_START) as usize;
+            TRADITIONAL[i / 8] & (1 << (i % 8)) != 0
+        }
+        _ => false,
+    }
+}
 
 fn has_traditional(text: &str) -> bool {
-    text.chars().any(|c| matches!(c as u32, cp @ HAN_START..=HAN_END if HAS_SIMPLIFIED[(cp - HAN_START) as usize]))
+    text.chars().any(is_traditional)
 }
 
 /// Traditional to Simplified, by phrase (參 is 参 in 海參崴, 叁 alone). The
@@ -84,9 +87,10 @@ fn simplify(text: String) -> String {
     character_converter::traditional_to_simplified(&text).replace('幺', "么")
 }
 
-/// Builds the conversion tables now, so the first question does not pay for it.
+/// Builds the converter's tables now, so the first Traditional Chinese
+/// question does not pay for it.
 pub fn warm_up() {
-    LazyLock::force(&HAS_SIMPLIFIED);
+    character_converter::init();
 }
 
 /// Whether a character belongs to a Chinese or Japanese run.
@@ -298,6 +302,36 @@ pub fn is_small_talk(normalized: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bits of [`TRADITIONAL`], computed from the converter.
+    fn traditional_bits() -> Vec<u8> {
+        let mut bits = vec![0u8; ((HAN_END - HAN_START) as usize + 8) / 8];
+        for cp in HAN_START..=HAN_END {
+            let c = char::from_u32(cp).unwrap_or(' ');
+            let mut buf = [0; 4];
+            let s = c.encode_utf8(&mut buf);
+            // 么 is Simplified, though the converter maps it to 幺 (see simplify).
+            if c != '么' && character_converter::traditional_to_simplified(s) != *s {
+                let i = (cp - HAN_START) as usize;
+                bits[i / 8] |= 1 << (i % 8);
+            }
+        }
+        bits
+    }
+
+    #[test]
+    fn the_traditional_table_matches_the_converter() {
+        let bits = traditional_bits();
+        if std::env::var_os("KOTAE_WRITE_TRADITIONAL").is_some() {
+            std::fs::write("src/core/traditional.bin", &bits).unwrap();
+        }
+        assert!(
+            bits == TRADITIONAL,
+            "src/core/traditional.bin is out of date: run \
+             KOTAE_WRITE_TRADITIONAL=1 cargo test --lib traditional_table"
+        );
+        assert!(is_traditional('國') && !is_traditional('国') && !is_traditional('么'));
+    }
 
     #[test]
     fn the_fast_paths_normalise_as_the_full_one_does() {
