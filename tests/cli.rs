@@ -697,3 +697,29 @@ fn check_counts_errors_truthfully_past_the_cap() {
         )
     );
 }
+
+/// Issue 13: the console shows each claim's marker and the numbered sources
+/// the markers point at; a claim on self-published sources only says so.
+#[test]
+fn the_console_shows_claim_markers_and_the_sources_they_number() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kotae"))
+        .args(["chat"])
+        .env_remove("KOTAE_KNOWLEDGE")
+        .env_remove("KOTAE_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("Who announced the closure of the Japan Centers?\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.contains(".[1: self-published]"), "{text}");
+    assert!(text.contains("\n  [1] 网易号 (NetEase Hao)"), "{text}");
+}

@@ -103,10 +103,21 @@ fn edits_are_picked_up_live_and_broken_ones_rejected_with_their_line() {
         "{text}"
     );
     assert_eq!(answers(&kotae, question).as_deref(), Some("test-new-fact"));
+
+    // A claim without its citation marker (issue 13): rejected, located.
+    reports.lock().unwrap().clear();
+    let uncited = NEW_FACT.replace("A test answer. [asahi-2025-01-19]", "A test answer.");
+    std::fs::write(dir.path().join("facts/new.toml"), &uncited).unwrap();
+    let text = rejection(&reports);
+    assert!(
+        text.contains("facts/new.toml:11:28: error: `answer.en`: the answer cites no source"),
+        "{text}"
+    );
+    assert_eq!(answers(&kotae, question).as_deref(), Some("test-new-fact"));
     // The bot never rewrites what the moderator saved.
     assert_eq!(
         std::fs::read_to_string(dir.path().join("facts/new.toml")).unwrap(),
-        unknown
+        uncited
     );
 }
 
