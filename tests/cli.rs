@@ -723,3 +723,38 @@ fn the_console_shows_claim_markers_and_the_sources_they_number() {
     assert!(text.contains(".[1: self-published]"), "{text}");
     assert!(text.contains("\n  [1] 网易号 (NetEase Hao)"), "{text}");
 }
+
+/// Issue 13: `/timeline ja` in the console lists the dated events in date
+/// order, in Japanese, disputed dates labelled.
+#[test]
+fn the_console_timeline_is_in_date_order_in_the_asked_language() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kotae"))
+        .args(["chat"])
+        .env_remove("KOTAE_KNOWLEDGE")
+        .env_remove("KOTAE_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"/timeline ja\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let disputed = kotae::core::messages::date_label(kotae::core::Lang::Ja, "1994", true);
+    let founding = text
+        .lines()
+        .position(|l| l.starts_with(&disputed) && l.ends_with("· founding"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let closure = text
+        .lines()
+        .position(|l| l.starts_with("2025-09-11") && l.ends_with("· closure-announcement"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(founding < closure, "{text}");
+    assert!(text.contains("林"), "in Japanese: {text}");
+}
