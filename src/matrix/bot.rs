@@ -34,8 +34,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// A reply that cannot be sent for this long is given up.
-const SEND_PATIENCE: Duration = Duration::from_secs(600);
+/// A reply that cannot be sent for this long (or in
+/// [`retry::MAX_ATTEMPTS`] attempts) is given up: the room's next question
+/// waits behind it.
+const SEND_PATIENCE: Duration = Duration::from_secs(30);
 
 pub(super) struct Bot {
     pub(super) memory: Memory,
@@ -346,8 +348,8 @@ impl Bot {
         langs.insert(user.to_owned(), lang);
     }
 
-    /// Sends, retrying while the homeserver is unreachable; the reply's
-    /// event id once sent.
+    /// Sends, retrying while the homeserver is unreachable, within
+    /// [`SEND_PATIENCE`]; the reply's event id once sent.
     async fn send(
         &self,
         room: &Room,

@@ -9,6 +9,8 @@
 //!   backoff, and the rules for which timeline events are new;
 //! - [`invite`]: joining rooms when an allowed user invites the bot;
 //! - [`command`]: whether a message is for the bot, and what it asks;
+//! - [`rooms`]: one queue per room, answered off the sync loop, so rooms
+//!   never wait on each other;
 //! - [`bot`]: answering it (rate limit, room language, the service's
 //!   answer, sending the reply);
 //! - [`render`]: the reply as plain text and escaped HTML;
@@ -34,6 +36,7 @@ mod reactions;
 mod reloads;
 mod render;
 mod retry;
+mod rooms;
 mod session;
 mod sync;
 

@@ -28,9 +28,11 @@ use matrix_sdk::ruma::{
 use matrix_sdk::{Client, Room, RoomState};
 use std::time::Duration;
 
-/// Edits and reports are worth waiting a little for through a homeserver
-/// hiccup, not for as long as an answer someone is waiting on.
-const SEND_PATIENCE: Duration = Duration::from_secs(120);
+/// Edits and reports wait out a homeserver hiccup a little longer than
+/// replies (nobody is waiting on them in a room), still for at most
+/// [`retry::MAX_ATTEMPTS`] attempts; an edit given up is logged and left
+/// for the next reload that touches its fact.
+const SEND_PATIENCE: Duration = Duration::from_secs(60);
 
 /// Where reload news goes in Matrix.
 pub(super) struct MatrixReloads {

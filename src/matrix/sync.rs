@@ -15,12 +15,15 @@
 //! what is answered.
 //!
 //! Timeline events the bot acts on are members' messages (questions and
-//! commands) and reactions (votes on its answers).
+//! commands) and reactions (votes on its answers). Messages are answered
+//! off the loop, in their room's queue (`super::rooms`), so the loop keeps
+//! syncing while a room waits on a slow send or a `!reload`.
 
 use super::MatrixConfig;
 use super::bot::Bot;
 use super::invite::Invites;
 use super::retry::is_unknown_token;
+use super::rooms::Rooms;
 use crate::service::backoff::Backoff;
 use crate::service::{AdapterStatus, Platform, Shutdown};
 use anyhow::bail;
@@ -52,7 +55,9 @@ const MAX_UNDECRYPTED: usize = 200;
 
 pub(super) struct Syncer {
     client: Client,
-    bot: Bot,
+    bot: Arc<Bot>,
+    /// Where messages wait for their answer, one queue per room.
+    rooms: Rooms,
     invites: Arc<Invites>,
     status: Arc<AdapterStatus>,
     /// Whether the last sync succeeded: the next one may long-poll.
@@ -82,10 +87,13 @@ impl Syncer {
         status: Arc<AdapterStatus>,
         shutdown: Shutdown,
     ) -> Syncer {
+        let bot = Arc::new(bot);
+        let rooms = Rooms::new(bot.clone(), shutdown.clone());
         let invites = Invites::new(&client, &config.allow_invites_from, shutdown);
         Syncer {
             client,
             bot,
+            rooms,
             invites,
             status,
             connected: false,
@@ -93,10 +101,18 @@ impl Syncer {
         }
     }
 
+    /// Syncs until shutdown (or a revoked token), then lets the answers in
+    /// flight finish, within a bound.
     pub(super) async fn run(mut self, shutdown: Shutdown) -> anyhow::Result<()> {
+        let result = self.sync(&shutdown).await;
+        self.rooms.finish().await;
+        result
+    }
+
+    async fn sync(&mut self, shutdown: &Shutdown) -> anyhow::Result<()> {
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
         if !self.bot.memory.first_sync_done().await {
-            let first = self.sync_once(&mut backoff, &shutdown).await?;
+            let first = self.sync_once(&mut backoff, shutdown).await?;
             if first.is_none() {
                 return Ok(());
             }
@@ -107,7 +123,7 @@ impl Syncer {
         for room in self.client.invited_rooms() {
             self.invites.handle(room);
         }
-        while let Some(response) = self.sync_once(&mut backoff, &shutdown).await? {
+        while let Some(response) = self.sync_once(&mut backoff, shutdown).await? {
             self.handle(response).await;
         }
         Ok(())
@@ -168,13 +184,13 @@ impl Syncer {
             let start = first_new_event(events, self.bot.user_id());
             tracing::trace!(room = %room_id, events = events.len(), start, "timeline");
             for event in &events[start..] {
-                self.handle_event(&room, event).await;
+                self.handle_event(&room, event);
             }
         }
         self.retry_undecrypted().await;
     }
 
-    async fn handle_event(&mut self, room: &Room, event: &TimelineEvent) {
+    fn handle_event(&mut self, room: &Room, event: &TimelineEvent) {
         if let TimelineEventKind::UnableToDecrypt { event: raw, .. } = &event.kind {
             tracing::debug!(room = %room.room_id(), "message not decryptable yet; waiting for its key");
             if self.undecrypted.len() < MAX_UNDECRYPTED {
@@ -187,13 +203,14 @@ impl Syncer {
             return;
         }
         if let Some(input) = as_input(event.raw()) {
-            self.dispatch(room, input).await;
+            self.dispatch(room, input);
         }
     }
 
-    async fn dispatch(&self, room: &Room, input: Input) {
+    /// A message joins its room's queue; a reaction is counted at once.
+    fn dispatch(&mut self, room: &Room, input: Input) {
         match input {
-            Input::Message(message) => self.bot.handle(room, &message).await,
+            Input::Message(message) => self.rooms.push(room, message),
             Input::Reaction(reaction) => self.bot.handle_reaction(room, &reaction),
         }
     }
@@ -219,7 +236,7 @@ impl Syncer {
                 }
             };
             if let Some(input) = decrypted {
-                self.dispatch(&waiting.room, input).await;
+                self.dispatch(&waiting.room, input);
             }
         }
     }
