@@ -16,7 +16,7 @@ s=open("k6/sources.toml").read(); first=s.index("[[source]]"); end=s.index("[[so
 open("k6/sources.toml","a").write("\n"+s[first:end].replace('url = "','url = "https://" # ',1))
 a=open("k6/aliases.toml").read(); open("k6/aliases.toml","a").write('\n[[alias]]\nnames = ["Vladivostok", "Владивосток2"]\n')
 PY
-$K check k6 2>&1 | tail -4; echo "rc=$?"
+$K check k6 2>&1 | tail -4; echo "rc=${PIPESTATUS[0]}"
 say "7 config: not a url / empty token / ftp"; KOTAE_MATRIX_HOMESERVER='not a url' KOTAE_MATRIX_USER=u KOTAE_MATRIX_PASSWORD=p $K config check 2>&1 | tail -1; KOTAE_DISCORD_TOKEN= $K config check 2>&1 | tail -1; KOTAE_MATRIX_HOMESERVER='ftp://x' KOTAE_MATRIX_USER=u KOTAE_MATRIX_PASSWORD=p $K config check 2>&1 | tail -1
 say "8 secret printed?"; KOTAE_DISCORD_TOKEN_FILE='MTIzNDU2.secret-token-value' $K config check 2>&1 | tail -1 | grep -c 'secret-token-value'
 say "9 config rough edges"; printf '[http\nlisten = 1\n' > bad.toml; $K config check --config bad.toml 2>&1 | tail -1; printf 'correction_window_days = "seven"\n' > typed.toml; $K config check --config typed.toml 2>&1 | tail -1; KOTAE_LOG_LEVEL=loud KOTAE_DISCORD_TOKEN=x $K config check 2>&1 | tail -1; echo tok > t; KOTAE_DISCORD_TOKEN=x KOTAE_DISCORD_TOKEN_FILE=t $K config check 2>&1 | tail -1
