@@ -17,7 +17,7 @@ use discord_double::*;
 use knowledge::{NEW_FACT, NEW_QUESTION};
 use kotae::core::{Lang, LangChoice, messages};
 use kotae::reload::ReloadReport;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,60 +29,6 @@ const OTHER_ROLE: u64 = 1_300_000_000_000_000_021;
 const CITIES: &str = "Which cities had a Japan Center?";
 const CITIES_JA: &str = "日本センターはどの都市にありましたか?";
 
-/// Saves `name` in `dir` as editors do.
-fn save(dir: &std::path::Path, name: &str, text: &str) {
-    knowledge::save(&dir.join(name), text);
-}
-
-/// Rewrites the lines starting with each prefix inside one fact's block.
-fn edit_fact(dir: &std::path::Path, file: &str, id: &str, lines: &[(&str, &str)]) {
-    let text = std::fs::read_to_string(dir.join(file)).unwrap();
-    let start = text.find(&format!("id = \"{id}\"")).unwrap();
-    let end = text[start..]
-        .find("[[fact]]")
-        .map_or(text.len(), |i| start + i);
-    let block: Vec<String> = text[start..end]
-        .lines()
-        .map(|line| {
-            lines
-                .iter()
-                .find(|(prefix, _)| line.starts_with(prefix))
-                .map_or(line.to_string(), |(_, new)| new.replace(CITE, &cited(line)))
-        })
-        .collect();
-    let edited = format!("{}{}\n{}", &text[..start], block.join("\n"), &text[end..]);
-    save(dir, file, &edited);
-}
-
-/// In a line given to [`edit_fact`], the marker citing every source the
-/// line it replaces cites (an answer must cite all the fact's sources).
-const CITE: &str = "{cite}";
-
-fn cited(line: &str) -> String {
-    let mut ids: Vec<&str> = Vec::new();
-    for marker in line.split('[').skip(1) {
-        let inside = marker.split(']').next().unwrap_or_default();
-        for id in inside.split(',').map(str::trim) {
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
-    }
-    format!("[{}]", ids.join(", "))
-}
-
-fn editable_dir(bot: &Bot) -> &std::path::Path {
-    bot.knowledge.as_ref().expect("an editable bot").path()
-}
-
-/// The fact id in an answer's footer, or None for anything else.
-fn answered_fact(message: &Value) -> Option<String> {
-    let footer = embeds(message).last()?["footer"]["text"]
-        .as_str()?
-        .to_string();
-    Some(footer.split(" · ").next()?.to_string())
-}
-
 /// Waits for a message in the moderators' channel containing `text`.
 async fn moderators_hear(double: &Double, text: &str) -> String {
     double
@@ -93,50 +39,6 @@ async fn moderators_hear(double: &Double, text: &str) -> String {
                 .filter_map(|(_, _, body)| body["content"].as_str())
                 .find(|content| content.contains(text))
                 .map(str::to_string)
-        })
-        .await
-}
-
-/// Asks with /ask and waits until the answer's message is recorded (its
-/// id learnt from GET @original); returns the message id.
-async fn ask_and_record(double: &Double, bot: &Bot, question: &str, locale: &str) -> String {
-    let id = double.command("ask", ask_options(question), locale, MEMBER);
-    let callback = double.callback(&id).await;
-    assert!(answered_fact(&callback["data"]).is_some(), "{callback}");
-    let message = double.original_id(&id).expect("the response has an id");
-    wait_recorded(bot, &message).await;
-    message
-}
-
-async fn wait_recorded(bot: &Bot, message: &str) {
-    let channel = CHANNEL_ID.to_string();
-    let deadline = Instant::now() + PATIENCE;
-    while bot
-        .service
-        .records()
-        .unwrap()
-        .answers
-        .find("discord", &channel, message)
-        .unwrap()
-        .is_none()
-    {
-        assert!(Instant::now() < deadline, "{message} never recorded");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-/// Waits for an edit of `message` whose content is `note`.
-async fn edited_with(double: &Double, message: &str, note: &str) -> Value {
-    double
-        .wait(&format!("an edit of {message} saying {note:?}"), |l| {
-            l.requests
-                .iter()
-                .filter(|r| r.method == "PATCH")
-                .find(|r| {
-                    r.route == format!("/channels/{CHANNEL_ID}/messages/{message}")
-                        && r.body["content"] == note
-                })
-                .map(|r| r.body.clone())
         })
         .await
 }

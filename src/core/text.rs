@@ -341,7 +341,10 @@ mod tests {
                 .flat_map(char::to_lowercase)
                 .map(|c| if is_word_char(c) { c } else { ' ' })
                 .collect();
-            simplify(folded).split_whitespace().collect::<Vec<_>>().join(" ")
+            simplify(folded)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
         };
         for text in [
             "  Why did Russia END it?!  ",

@@ -10,7 +10,11 @@
 //! reports' messages to the moderators (which are in the log).
 //!
 //! An edit that fails is logged and left for the next reload that touches
-//! its fact: it is not recorded as done.
+//! its fact: it is not recorded as done. An edit the platform refuses for
+//! good (the message was deleted, or is not the bot's) is
+//! [`EditOutcome::Dropped`]: recorded as done, so it is never tried again,
+//! and the other corrections go on. Pacing (rate limits) is the target's:
+//! the follower sends one edit after another and waits for each.
 
 use super::moderation::{PendingCorrection, report_text, worth_telling};
 use super::{Platform, Service};
@@ -35,6 +39,34 @@ pub trait ReloadTarget: Send + Sync + 'static {
     /// Replaces a sent answer with what it should say now; true once the
     /// platform took the edit.
     fn edit_answer(&self, pending: &PendingCorrection) -> impl Future<Output = bool> + Send;
+
+    /// Replaces a sent answer, saying whether a refusal is final. By
+    /// default [`ReloadTarget::edit_answer`], whose failures are never final.
+    fn correct_answer(
+        &self,
+        pending: &PendingCorrection,
+    ) -> impl Future<Output = EditOutcome> + Send {
+        async move {
+            if self.edit_answer(pending).await {
+                EditOutcome::Edited
+            } else {
+                EditOutcome::Failed
+            }
+        }
+    }
+}
+
+/// What became of one correction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditOutcome {
+    /// The platform took the edit.
+    Edited,
+    /// The platform refused it for good (the message is gone, or is not
+    /// the bot's): recorded as done, never tried again.
+    Dropped,
+    /// Not now (the platform is down, the retries ran out): left for the
+    /// next reload that touches the fact.
+    Failed,
 }
 
 /// Reload reports from the moment of subscribing, with the facts in force
@@ -129,8 +161,9 @@ async fn correct<T: ReloadTarget>(
         tracing::info!(%platform, answers = pending.len(), "correcting earlier answers");
     }
     for correction in pending {
-        if target.edit_answer(&correction).await {
-            correction.done(service);
+        match target.correct_answer(&correction).await {
+            EditOutcome::Edited | EditOutcome::Dropped => correction.done(service),
+            EditOutcome::Failed => {}
         }
     }
 }

@@ -16,6 +16,16 @@
 //! /webhooks/{app}/{token}/messages/@original` returns an interaction's
 //! response and `PATCH /channels/{channel}/messages/{id}` edits are logged
 //! against the message they change.
+//!
+//! Like Discord, it says no: a PATCH of a message it does not know (never
+//! sent, or deleted with [`Double::delete_message`]) answers 404 `10008
+//! Unknown Message`, and of a message someone else wrote 403 `50005`. A
+//! route can be rate-limited ([`Double::rate_limit`]): matching requests
+//! answer 429 with Discord's headers and body, a number of times or a share
+//! of them; or kept in a bucket ([`Double::bucket`]) whose headers say how
+//! many requests remain. An interaction acknowledged a second time answers
+//! 400 `40060`, and one acknowledged more than 3 s after it was created
+//! (or never created) 404 `10062 Unknown interaction`.
 
 #![allow(dead_code)] // each test binary uses a different part
 
@@ -45,6 +55,8 @@ pub const MEMBER_PERMISSIONS: u64 = 2_248_473_465_835_073;
 /// Discord's Manage Guild permission bit.
 pub const MANAGE_GUILD: u64 = 1 << 5;
 pub const TOKEN: &str = "test-token";
+/// How long Discord waits for an interaction's first response.
+pub const INTERACTION_DEADLINE: Duration = Duration::from_secs(3);
 /// How long a test waits for the bot before failing.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -57,6 +69,92 @@ pub struct Request {
     pub body: Value,
     pub authorized: bool,
     pub at: Instant,
+    /// The status the double answered with (0 until it has answered).
+    pub status: u16,
+}
+
+/// Which requests a rate limit applies to, and how often it refuses them.
+#[derive(Debug, Clone)]
+pub struct RateLimit {
+    /// `METHOD /route`, where a `*` segment matches any one segment, e.g.
+    /// `PATCH /channels/*/messages/*`.
+    pub pattern: String,
+    /// How many matching requests to refuse (None: no limit).
+    pub times: Option<u32>,
+    /// The share of matching requests refused, spread evenly (1.0: all).
+    pub share: f64,
+    /// The `retry_after` Discord asks for, in seconds.
+    pub retry_after: f64,
+}
+
+impl RateLimit {
+    /// The next `times` matching requests are refused.
+    pub fn times(pattern: &str, times: u32) -> RateLimit {
+        RateLimit {
+            pattern: pattern.to_string(),
+            times: Some(times),
+            share: 1.0,
+            retry_after: 0.25,
+        }
+    }
+
+    /// A `share` of matching requests is refused, from now on.
+    pub fn share(pattern: &str, share: f64) -> RateLimit {
+        RateLimit {
+            pattern: pattern.to_string(),
+            times: None,
+            share,
+            retry_after: 0.25,
+        }
+    }
+
+    fn matches(&self, method: &str, route: &str) -> bool {
+        let Some((m, pattern)) = self.pattern.split_once(' ') else {
+            return false;
+        };
+        let want: Vec<&str> = pattern.trim_matches('/').split('/').collect();
+        let have: Vec<&str> = route.trim_matches('/').split('/').collect();
+        m.eq_ignore_ascii_case(method)
+            && want.len() == have.len()
+            && want.iter().zip(&have).all(|(w, h)| *w == "*" || w == h)
+    }
+}
+
+/// A rate-limit bucket as Discord keeps one: `limit` requests per
+/// `window`; every answer carries `X-RateLimit-Remaining` and
+/// `X-RateLimit-Reset-After`, and a request over the limit answers 429.
+struct Bucket {
+    /// As in [`RateLimit::pattern`].
+    matcher: RateLimit,
+    limit: u32,
+    window: Duration,
+    started: Instant,
+    used: u32,
+}
+
+/// A rate limit in force: how many requests it matched and refused.
+struct Limiting {
+    limit: RateLimit,
+    matched: u64,
+    refused: u32,
+}
+
+impl Limiting {
+    /// Whether this matching request is refused: the `times` first, or
+    /// one whenever the running share reaches the next whole request.
+    fn refuses(&mut self) -> bool {
+        self.matched += 1;
+        if self.limit.times.is_some_and(|t| self.refused >= t) {
+            return false;
+        }
+        let share = self.limit.share.clamp(0.0, 1.0);
+        let due =
+            (self.matched as f64 * share).floor() > ((self.matched - 1) as f64 * share).floor();
+        if due {
+            self.refused += 1;
+        }
+        due
+    }
 }
 
 /// One gateway payload the bot sent (IDENTIFY, RESUME, HEARTBEAT, …).
@@ -77,6 +175,9 @@ pub struct Log {
     pub dispatched: Vec<(String, String, Instant)>,
     /// Messages the bot created in channels: (channel, message id, body).
     pub posted: Vec<(String, String, Value)>,
+    /// Requests refused with a Discord error code: (index in `requests`,
+    /// code).
+    pub refused: Vec<(usize, i64)>,
 }
 
 enum Control {
@@ -108,6 +209,16 @@ struct Shared {
     originals: Mutex<HashMap<String, Value>>,
     /// While true, messages posted to channels wait for an answer.
     holding_posts: tokio::sync::watch::Sender<bool>,
+    /// Every message that exists, by id: the bot's and the members'.
+    messages: Mutex<HashMap<String, Value>>,
+    /// Rate limits in force.
+    limits: Mutex<Vec<Limiting>>,
+    /// Rate-limit buckets in force.
+    buckets: Mutex<Vec<Bucket>>,
+    /// When each interaction was created, and whether it was acknowledged.
+    interactions: Mutex<HashMap<String, (Instant, bool)>>,
+    /// How long after its creation an interaction may be acknowledged.
+    interaction_deadline: Mutex<Duration>,
 }
 
 pub struct Double {
@@ -144,6 +255,11 @@ impl Double {
             token_refusals: AtomicU32::new(0),
             originals: Mutex::default(),
             holding_posts: tokio::sync::watch::channel(false).0,
+            messages: Mutex::default(),
+            limits: Mutex::default(),
+            buckets: Mutex::default(),
+            interactions: Mutex::default(),
+            interaction_deadline: Mutex::new(INTERACTION_DEADLINE),
         });
         let app = axum::Router::new()
             .fallback(rest_route)
@@ -228,6 +344,12 @@ impl Double {
 
     /// Sends a dispatch (op 0) on the newest connection.
     pub fn dispatch(&self, event: &str, d: Value) {
+        if event == "MESSAGE_CREATE"
+            && let Some(id) = d["id"].as_str()
+        {
+            let mut messages = self.state.messages.lock().unwrap();
+            messages.insert(id.to_string(), d.clone());
+        }
         let conn = self.state.conn.lock().unwrap();
         let (_, tx) = conn.as_ref().expect("no gateway connection");
         tx.send(Control::Dispatch(event.to_string(), d))
@@ -270,6 +392,75 @@ impl Double {
     /// Answers the held posts, and the next ones at once.
     pub fn release_posts(&self) {
         self.state.holding_posts.send_replace(false);
+    }
+
+    /// Rate-limits the requests `limit` matches from now on.
+    pub fn rate_limit(&self, limit: RateLimit) {
+        self.state.limits.lock().unwrap().push(Limiting {
+            limit,
+            matched: 0,
+            refused: 0,
+        });
+    }
+
+    /// Puts the requests `pattern` matches in a bucket of `limit` per
+    /// `window`, as Discord does (see [`RateLimit::pattern`]).
+    pub fn bucket(&self, pattern: &str, limit: u32, window: Duration) {
+        self.state.buckets.lock().unwrap().push(Bucket {
+            matcher: RateLimit::times(pattern, 0),
+            limit,
+            window,
+            started: Instant::now(),
+            used: 0,
+        });
+    }
+
+    /// Changes how long after its creation an interaction may be
+    /// acknowledged (Discord: [`INTERACTION_DEADLINE`]).
+    pub fn set_interaction_deadline(&self, deadline: Duration) {
+        *self.state.interaction_deadline.lock().unwrap() = deadline;
+    }
+
+    /// Requests the double refused for a Discord error code: (method,
+    /// route, status, code).
+    pub fn refusals(&self) -> Vec<(String, String, u16, i64)> {
+        self.log(|l| {
+            l.refused
+                .iter()
+                .map(|(i, code)| {
+                    let r = &l.requests[*i];
+                    (r.method.clone(), r.route.clone(), r.status, *code)
+                })
+                .collect()
+        })
+    }
+
+    /// Deletes a message, as a member or moderator would in the client:
+    /// Discord forgets it (and tells the bot with MESSAGE_DELETE).
+    pub fn delete_message(&self, id: &str) {
+        let removed = self.state.messages.lock().unwrap().remove(id);
+        assert!(removed.is_some(), "no message {id} to delete");
+        let d = json!({"id": id, "channel_id": CHANNEL_ID.to_string(),
+            "guild_id": GUILD_ID.to_string()});
+        self.dispatch("MESSAGE_DELETE", d);
+    }
+
+    /// A message the bot sent earlier (before this test's double existed),
+    /// in the guild channel; returns its id.
+    pub fn earlier_bot_message(&self, content: &str) -> String {
+        let id = self.new_id();
+        let message = message_json(&id, bot_user(), content);
+        self.state
+            .messages
+            .lock()
+            .unwrap()
+            .insert(id.clone(), message);
+        id
+    }
+
+    /// A message as Discord holds it now, if it exists.
+    pub fn message_now(&self, id: &str) -> Option<Value> {
+        self.state.messages.lock().unwrap().get(id).cloned()
     }
 
     /// Sends op 9 INVALID_SESSION (not resumable): the bot must IDENTIFY anew.
@@ -318,6 +509,10 @@ impl Double {
         member: Value,
     ) -> String {
         let id = self.new_id();
+        let created = (Instant::now(), false);
+        let mut interactions = self.state.interactions.lock().unwrap();
+        interactions.insert(id.clone(), created);
+        drop(interactions);
         let d = json!({
             "id": id,
             "application_id": APP_ID.to_string(),
@@ -546,13 +741,131 @@ async fn rest_route(
     let authorized = headers
         .get("authorization")
         .is_some_and(|v| v.as_bytes() == format!("Bot {TOKEN}").as_bytes());
-    state.log.lock().unwrap().requests.push(Request {
-        method: method.to_string(),
-        route: route.clone(),
-        body: body.clone(),
-        authorized,
-        at: Instant::now(),
-    });
+    let index = {
+        let mut log = state.log.lock().unwrap();
+        log.requests.push(Request {
+            method: method.to_string(),
+            route: route.clone(),
+            body: body.clone(),
+            authorized,
+            at: Instant::now(),
+            status: 0,
+        });
+        log.requests.len() - 1
+    };
+    let response = match rate_limited(&state, method.as_str(), &route) {
+        Some(refusal) => refusal,
+        None => match in_bucket(&state, method.as_str(), &route) {
+            Err((retry_after, limit)) => too_many(retry_after, limit),
+            Ok(headers) => {
+                let mut response = answer_rest(&state, &method, &route, &body).await;
+                for (name, value) in headers {
+                    let value = value.parse().expect("a header value");
+                    response.headers_mut().insert(name, value);
+                }
+                response
+            }
+        },
+    };
+    let status = response.status().as_u16();
+    let (parts, bytes) = response.into_parts();
+    let bytes = axum::body::to_bytes(bytes, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let mut log = state.log.lock().unwrap();
+    log.requests[index].status = status;
+    if status >= 400
+        && let Some(code) = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|v| v["code"].as_i64())
+    {
+        log.refused.push((index, code));
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// A 429 as Discord sends it, if a rate limit refuses this request.
+fn rate_limited(state: &Shared, method: &str, route: &str) -> Option<Response> {
+    let mut limits = state.limits.lock().unwrap();
+    let limiting = limits.iter_mut().find(|l| l.limit.matches(method, route))?;
+    if !limiting.refuses() {
+        return None;
+    }
+    Some(too_many(limiting.limit.retry_after, 5))
+}
+
+/// The headers of a request a bucket lets through, or the `retry_after`
+/// and limit of its 429.
+fn in_bucket(
+    state: &Shared,
+    method: &str,
+    route: &str,
+) -> Result<Vec<(&'static str, String)>, (f64, u32)> {
+    let mut buckets = state.buckets.lock().unwrap();
+    let Some(bucket) = buckets
+        .iter_mut()
+        .find(|b| b.matcher.matches(method, route))
+    else {
+        return Ok(Vec::new());
+    };
+    let now = Instant::now();
+    if now >= bucket.started + bucket.window {
+        bucket.started = now;
+        bucket.used = 0;
+    }
+    let reset_after = (bucket.started + bucket.window - now).as_secs_f64();
+    if bucket.used >= bucket.limit {
+        return Err((reset_after, bucket.limit));
+    }
+    bucket.used += 1;
+    Ok(vec![
+        ("x-ratelimit-limit", bucket.limit.to_string()),
+        (
+            "x-ratelimit-remaining",
+            (bucket.limit - bucket.used).to_string(),
+        ),
+        ("x-ratelimit-reset-after", format!("{reset_after:.3}")),
+        ("x-ratelimit-bucket", BUCKET.to_string()),
+    ])
+}
+
+/// A bucket hash, as Discord sends in `X-RateLimit-Bucket`.
+const BUCKET: &str = "80c17d2f203122d936070c88c8d10f33";
+
+/// A 429 as Discord answers it, with its headers and body.
+fn too_many(retry_after: f64, limit: u32) -> Response {
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+        + retry_after;
+    let headers = [
+        ("retry-after", format!("{}", retry_after.ceil() as u64)),
+        ("x-ratelimit-limit", limit.to_string()),
+        ("x-ratelimit-remaining", "0".to_string()),
+        ("x-ratelimit-reset", format!("{reset:.3}")),
+        ("x-ratelimit-reset-after", format!("{retry_after:.3}")),
+        ("x-ratelimit-bucket", BUCKET.to_string()),
+        ("x-ratelimit-scope", "user".to_string()),
+    ];
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(json!({"message": "You are being rate limited.",
+            "retry_after": retry_after, "global": false})),
+    )
+        .into_response();
+    for (name, value) in headers {
+        response
+            .headers_mut()
+            .insert(name, value.parse().expect("a header value"));
+    }
+    response
+}
+
+/// The double's answer to a request it does not refuse for its rate.
+async fn answer_rest(state: &Arc<Shared>, method: &Method, route: &str, body: &Value) -> Response {
+    let body = body.clone();
+    let state = state.clone();
     let segments: Vec<&str> = route.trim_matches('/').split('/').collect();
     let ok = |v: Value| axum::Json(v).into_response();
     match (method.as_str(), segments.as_slice()) {
@@ -569,7 +882,10 @@ async fn rest_route(
         ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
             ok(registered(&state, &body))
         }
-        ("POST", ["interactions", _, token, "callback"]) => {
+        ("POST", ["interactions", id, token, "callback"]) => {
+            if let Err((status, error)) = acknowledge(&state, id) {
+                return (status, axum::Json(error)).into_response();
+            }
             respond(&state, token, &body);
             StatusCode::NO_CONTENT.into_response()
         }
@@ -599,21 +915,35 @@ async fn rest_route(
             let mut message = message_json(&id, bot_user(), "");
             message["channel_id"] = json!(channel);
             update(&mut message, &body);
-            let posted = (channel.to_string(), id, body.clone());
+            let posted = (channel.to_string(), id.clone(), body.clone());
             state.log.lock().unwrap().posted.push(posted);
+            state.messages.lock().unwrap().insert(id, message.clone());
             ok(message)
         }
-        ("PATCH", ["channels", channel, "messages", id]) => {
-            let mut message = message_json(id, bot_user(), "");
-            message["channel_id"] = json!(channel);
-            message["edited_timestamp"] = json!("2026-01-01T00:00:01.000000+00:00");
-            update(&mut message, &body);
-            ok(message)
+        ("PATCH", ["channels", _, "messages", id]) => {
+            let mut messages = state.messages.lock().unwrap();
+            match messages.get_mut(*id) {
+                None => unknown_message(),
+                Some(message) if message["author"]["id"] != BOT_ID.to_string().as_str() => (
+                    StatusCode::FORBIDDEN,
+                    axum::Json(
+                        json!({"message": "Cannot edit a message authored by another user",
+                        "code": 50005}),
+                    ),
+                )
+                    .into_response(),
+                Some(message) => {
+                    message["edited_timestamp"] = json!("2026-01-01T00:00:01.000000+00:00");
+                    update(message, &body);
+                    ok(message.clone())
+                }
+            }
         }
         ("POST", ["webhooks", _, _]) | ("PATCH", ["webhooks", _, _, "messages", _]) => {
             let id = state.ids.fetch_add(1, Ordering::Relaxed).to_string();
             let mut message = message_json(&id, bot_user(), "");
             update(&mut message, &body);
+            state.messages.lock().unwrap().insert(id, message.clone());
             ok(message)
         }
         ("PUT", ["channels", _, "messages", _, "reactions", _, "@me"]) => {
@@ -632,6 +962,26 @@ fn refuse(refusals: &AtomicU32) -> bool {
     refusals
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
         .is_ok()
+}
+
+/// Marks an interaction acknowledged, or says why Discord would not.
+fn acknowledge(state: &Shared, id: &str) -> Result<(), (StatusCode, Value)> {
+    let deadline = *state.interaction_deadline.lock().unwrap();
+    let mut interactions = state.interactions.lock().unwrap();
+    match interactions.get_mut(id) {
+        Some((_, true)) => Err((
+            StatusCode::BAD_REQUEST,
+            json!({"code": 40060, "message": "Interaction has already been acknowledged."}),
+        )),
+        Some((created, acknowledged)) if created.elapsed() <= deadline => {
+            *acknowledged = true;
+            Ok(())
+        }
+        _ => Err((
+            StatusCode::NOT_FOUND,
+            json!({"code": 10062, "message": "Unknown interaction"}),
+        )),
+    }
 }
 
 fn unknown_message() -> Response {
@@ -657,6 +1007,7 @@ fn respond(state: &Shared, token: &str, body: &Value) {
     if let Some(flags) = body["data"]["flags"].as_u64() {
         message["flags"] = json!(flags);
     }
+    state.messages.lock().unwrap().insert(id, message.clone());
     state
         .originals
         .lock()

@@ -308,3 +308,101 @@ pub async fn interaction_text(double: &Double, id: &str) -> String {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// Saves `name` in `dir` as editors do.
+pub fn save(dir: &std::path::Path, name: &str, text: &str) {
+    knowledge::save(&dir.join(name), text);
+}
+
+/// Rewrites the lines starting with each prefix inside one fact's block.
+pub fn edit_fact(dir: &std::path::Path, file: &str, id: &str, lines: &[(&str, &str)]) {
+    let text = std::fs::read_to_string(dir.join(file)).unwrap();
+    let start = text.find(&format!("id = \"{id}\"")).unwrap();
+    let end = text[start..]
+        .find("[[fact]]")
+        .map_or(text.len(), |i| start + i);
+    let block: Vec<String> = text[start..end]
+        .lines()
+        .map(|line| {
+            lines
+                .iter()
+                .find(|(prefix, _)| line.starts_with(prefix))
+                .map_or(line.to_string(), |(_, new)| new.replace(CITE, &cited(line)))
+        })
+        .collect();
+    let edited = format!("{}{}\n{}", &text[..start], block.join("\n"), &text[end..]);
+    save(dir, file, &edited);
+}
+
+/// In a line given to [`edit_fact`], the marker citing every source the
+/// line it replaces cites (an answer must cite all the fact's sources).
+pub const CITE: &str = "{cite}";
+
+pub fn cited(line: &str) -> String {
+    let mut ids: Vec<&str> = Vec::new();
+    for marker in line.split('[').skip(1) {
+        let inside = marker.split(']').next().unwrap_or_default();
+        for id in inside.split(',').map(str::trim) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    format!("[{}]", ids.join(", "))
+}
+
+pub fn editable_dir(bot: &Bot) -> &std::path::Path {
+    bot.knowledge.as_ref().expect("an editable bot").path()
+}
+
+/// The fact id in an answer's footer, or None for anything else.
+pub fn answered_fact(message: &Value) -> Option<String> {
+    let footer = embeds(message).last()?["footer"]["text"]
+        .as_str()?
+        .to_string();
+    Some(footer.split(" · ").next()?.to_string())
+}
+
+/// Asks with /ask and waits until the answer's message is recorded (its
+/// id learnt from GET @original); returns the message id.
+pub async fn ask_and_record(double: &Double, bot: &Bot, question: &str, locale: &str) -> String {
+    let id = double.command("ask", ask_options(question), locale, MEMBER);
+    let callback = double.callback(&id).await;
+    assert!(answered_fact(&callback["data"]).is_some(), "{callback}");
+    let message = double.original_id(&id).expect("the response has an id");
+    wait_recorded(bot, &message).await;
+    message
+}
+
+pub async fn wait_recorded(bot: &Bot, message: &str) {
+    let channel = CHANNEL_ID.to_string();
+    let deadline = Instant::now() + PATIENCE;
+    while bot
+        .service
+        .records()
+        .unwrap()
+        .answers
+        .find("discord", &channel, message)
+        .unwrap()
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "{message} never recorded");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Waits for an edit of `message` whose content is `note`.
+pub async fn edited_with(double: &Double, message: &str, note: &str) -> Value {
+    double
+        .wait(&format!("an edit of {message} saying {note:?}"), |l| {
+            l.requests
+                .iter()
+                .filter(|r| r.method == "PATCH")
+                .find(|r| {
+                    r.route == format!("/channels/{CHANNEL_ID}/messages/{message}")
+                        && r.body["content"] == note
+                })
+                .map(|r| r.body.clone())
+        })
+        .await
+}
