@@ -140,6 +140,18 @@ async fn edits_of_deleted_and_foreign_messages_are_dropped_and_the_rest_correcte
     assert!(double.message_now(&deleted).is_none());
 }
 
+/// An editable bot, and `n` earlier messages of its own recorded as answers.
+async fn bot_with_answers(double: &Double, n: usize) -> (Bot, Vec<String>) {
+    let bot = start_editable(double, config(double), false).await;
+    let sent: Vec<String> = (0..n)
+        .map(|_| double.earlier_bot_message("what it said once"))
+        .collect();
+    for message in &sent {
+        record_answer(&bot, message);
+    }
+    (bot, sent)
+}
+
 /// A reload changes a fact answered in 500 messages while Discord answers
 /// 429 to one edit in twenty. Every message is edited once, each
 /// rate-limited edit is tried again no sooner than its `retry_after`, and
@@ -148,13 +160,7 @@ async fn edits_of_deleted_and_foreign_messages_are_dropped_and_the_rest_correcte
 async fn a_reload_corrects_500_answers_through_429s_without_losing_one() {
     const ANSWERS: usize = 500;
     let double = Double::start(1).await;
-    let bot = start_editable(&double, config(&double), false).await;
-    let sent: Vec<String> = (0..ANSWERS)
-        .map(|_| double.earlier_bot_message("what it said once"))
-        .collect();
-    for message in &sent {
-        record_answer(&bot, message);
-    }
+    let (bot, sent) = bot_with_answers(&double, ANSWERS).await;
     let limit = RateLimit::share(EDITS, 0.05);
     let retry_after = Duration::from_secs_f64(limit.retry_after);
     double.rate_limit(limit);
@@ -241,13 +247,7 @@ async fn an_edit_rate_limited_three_times_in_a_row_goes_through_on_the_fourth() 
 async fn corrections_are_paced_by_the_bucket_headers_and_never_rate_limited() {
     const ANSWERS: usize = 60;
     let double = Double::start(1).await;
-    let bot = start_editable(&double, config(&double), false).await;
-    let sent: Vec<String> = (0..ANSWERS)
-        .map(|_| double.earlier_bot_message("what it said once"))
-        .collect();
-    for message in &sent {
-        record_answer(&bot, message);
-    }
+    let (bot, sent) = bot_with_answers(&double, ANSWERS).await;
     let window = Duration::from_millis(250);
     double.bucket(EDITS, 5, window);
     let started = Instant::now();
