@@ -34,11 +34,14 @@ RUN mkdir -p src benches tests \
  && echo 'fn main() {}' > benches/records.rs \
  && echo 'fn main() {}' > tests/discord_asking.rs \
  && echo 'fn main() {}' > tests/discord_connection.rs \
+ && echo 'fn main() {}' > tests/discord_languages.rs \
  && echo 'fn main() {}' > tests/discord_moderation.rs \
+ && echo 'fn main() {}' > tests/discord_refusals.rs \
  && echo 'fn main() {}' > tests/discord_serve.rs \
  && echo 'fn main() {}' > tests/matrix_asking.rs \
  && echo 'fn main() {}' > tests/matrix_lifecycle.rs \
  && echo 'fn main() {}' > tests/matrix_moderation.rs \
+ && echo 'fn main() {}' > tests/matrix_rooms.rs \
  && echo 'fn main() {}' > tests/serve.rs \
  && cargo build --release --locked --no-default-features --features "$KOTAE_FEATURES" \
  && rm -rf src target/release/.fingerprint/kotae-* target/release/deps/kotae-* target/release/deps/libkotae-*
