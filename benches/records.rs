@@ -63,7 +63,9 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function(
         "kotae unanswered: digest of 100,000 declined questions",
-        |b| b.iter(|| black_box(unanswered::digest(dir.path(), 20).unwrap())),
+        |b| {
+            b.iter(|| black_box(unanswered::digest(dir.path(), 20, kotae::core::Lang::En).unwrap()))
+        },
     );
     group.bench_function("kotae feedback: summary of 100,000 votes", |b| {
         b.iter(|| black_box(feedback::summary(dir.path()).unwrap()))

@@ -17,11 +17,14 @@
 //! `kotae_reload_watcher_restarts_total`, and [`Health`] (shown by
 //! `/healthz`) tells when the base last loaded and what last went wrong.
 
+use crate::core::Lang;
 use crate::core::load::{self, Diagnostic};
+use crate::core::messages::{self, fill, join_list};
 use crate::core::{FactBase, Kotae};
 use notify::RecursiveMode;
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use serde::Serialize;
+use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, Weak};
@@ -55,35 +58,40 @@ pub struct Changes {
     pub revision: String,
 }
 
-impl std::fmt::Display for ReloadReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ReloadReport {
+    /// The report as moderators read it, in `lang`: what changed, or why
+    /// the edit was rejected (each error as `file:line:column: message`).
+    pub fn text(&self, lang: Lang) -> String {
+        let m = messages::get(lang);
         match self {
-            ReloadReport::Unchanged => write!(f, "reloaded: no change"),
-            ReloadReport::Applied(c) => {
-                let list = |ids: &[String]| {
-                    if ids.is_empty() {
-                        "none".to_string()
-                    } else {
-                        ids.join(", ")
-                    }
-                };
-                write!(
-                    f,
-                    "reloaded revision {}: added {}; changed {}; removed {}",
-                    c.revision,
-                    list(&c.added),
-                    list(&c.changed),
-                    list(&c.removed)
-                )
-            }
-            ReloadReport::Rejected(diags) => {
-                write!(f, "reload rejected, still serving the previous facts:")?;
-                for d in diags.iter().filter(|d| d.severity == load::Severity::Error) {
-                    write!(f, "\n{d}")?;
+            ReloadReport::Unchanged => m.reload_unchanged.to_string(),
+            ReloadReport::Applied(c) => fill(
+                m.reload_applied,
+                &[
+                    ("revision", &c.revision),
+                    ("added", &join_list(lang, &c.added)),
+                    ("changed", &join_list(lang, &c.changed)),
+                    ("removed", &join_list(lang, &c.removed)),
+                ],
+            ),
+            ReloadReport::Rejected(diagnostics) => {
+                let mut out = m.reload_rejected.to_string();
+                for d in diagnostics
+                    .iter()
+                    .filter(|d| d.severity == load::Severity::Error)
+                {
+                    let _ = write!(out, "\n{d}");
                 }
-                Ok(())
+                out
             }
         }
+    }
+}
+
+/// The report in English, as the log shows it.
+impl std::fmt::Display for ReloadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
     }
 }
 

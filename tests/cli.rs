@@ -698,10 +698,8 @@ fn check_counts_errors_truthfully_past_the_cap() {
     );
 }
 
-/// Issue 13: the console shows each claim's marker and the numbered sources
-/// the markers point at; a claim on self-published sources only says so.
-#[test]
-fn the_console_shows_claim_markers_and_the_sources_they_number() {
+/// `kotae chat` on the built-in base with `input` typed in.
+fn chat(input: &[u8]) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kotae"))
         .args(["chat"])
         .env_remove("KOTAE_KNOWLEDGE")
@@ -711,13 +709,15 @@ fn the_console_shows_claim_markers_and_the_sources_they_number() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all("Who announced the closure of the Japan Centers?\n".as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Issue 13: the console shows each claim's marker and the numbered sources
+/// the markers point at; a claim on self-published sources only says so.
+#[test]
+fn the_console_shows_claim_markers_and_the_sources_they_number() {
+    let out = chat(b"Who announced the closure of the Japan Centers?\n");
     let text = stdout(&out);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(text.contains(".[1: self-published]"), "{text}");
@@ -728,22 +728,7 @@ fn the_console_shows_claim_markers_and_the_sources_they_number() {
 /// order, in Japanese, disputed dates labelled.
 #[test]
 fn the_console_timeline_is_in_date_order_in_the_asked_language() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kotae"))
-        .args(["chat"])
-        .env_remove("KOTAE_KNOWLEDGE")
-        .env_remove("KOTAE_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"/timeline ja\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = chat(b"/timeline ja\n");
     let text = stdout(&out);
     assert!(out.status.success(), "{}", stderr(&out));
     let disputed = kotae::core::messages::date_label(kotae::core::Lang::Ja, "1994", true);

@@ -25,7 +25,10 @@ pub struct Args {
 
 /// Prints the digest of declined questions.
 pub fn run_unanswered(args: Args) -> Result<ExitCode> {
-    print!("{}", unanswered::digest(&args.state_dir, args.top)?);
+    print!(
+        "{}",
+        unanswered::digest(&args.state_dir, args.top, crate::core::Lang::En)?
+    );
     Ok(ExitCode::SUCCESS)
 }
 

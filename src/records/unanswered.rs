@@ -79,44 +79,52 @@ pub fn read(state_dir: &Path) -> std::io::Result<Vec<Unanswered>> {
     }
 }
 
-/// What moderators should look at next, as plain text: facts members keep
-/// marking 👎, then the `top` groups of declined questions, most asked first.
-/// `kotae unanswered` prints it; `!unanswered` and `/unanswered` post it.
-pub fn digest(state_dir: &Path, top: usize) -> std::io::Result<String> {
+/// What moderators should look at next, as plain text in `lang`: facts
+/// members keep marking 👎, then the `top` groups of declined questions,
+/// most asked first. `kotae unanswered` prints it (in English);
+/// `!unanswered` and `/unanswered` post it in the moderators' language.
+pub fn digest(state_dir: &Path, top: usize, lang: Lang) -> std::io::Result<String> {
+    use crate::core::messages::{self, fill};
     use std::fmt::Write;
+    let m = messages::get(lang);
     let mut out = String::new();
     let disliked = super::feedback::disliked(state_dir)?;
     if !disliked.is_empty() {
-        out.push_str("Answers members keep marking 👎 (check these first):\n");
+        let _ = writeln!(out, "{}", m.digest_disliked);
         for (fact, up, down) in &disliked {
-            let _ = writeln!(out, "  {fact}: {up} 👍, {down} 👎");
+            let (up, down) = (up.to_string(), down.to_string());
+            let votes = fill(
+                m.digest_votes,
+                &[("fact", fact), ("up", &up), ("down", &down)],
+            );
+            let _ = writeln!(out, "  {votes}");
         }
         out.push('\n');
     }
     let records = read(state_dir)?;
     if records.is_empty() {
-        out.push_str("No unanswered questions recorded yet.\n");
+        let _ = writeln!(out, "{}", m.digest_empty);
         return Ok(out);
     }
     let groups = groups(&records);
-    let _ = writeln!(
-        out,
-        "Unanswered questions, most asked first ({} in {} groups):",
-        records.len(),
-        groups.len()
+    let (count, group_count) = (records.len().to_string(), groups.len().to_string());
+    let heading = fill(
+        m.digest_heading,
+        &[("count", &count), ("groups", &group_count)],
     );
+    let _ = writeln!(out, "{heading}");
     for g in groups.iter().take(top) {
         let langs: Vec<&str> = g.langs.iter().map(|l| l.code()).collect();
         let closest = g
             .closest
             .as_deref()
-            .map(|c| format!("  (closest: {c})"))
+            .map(|c| format!("  {}", fill(m.digest_closest, &[("fact", c)])))
             .unwrap_or_default();
+        let askers = fill(m.digest_askers, &[("askers", &format!("{:>3}", g.askers))]);
         let _ = writeln!(
             out,
-            "  {:>4}× {:>3} askers [{}] {:?}{closest}",
+            "  {:>4}× {askers} [{}] {:?}{closest}",
             g.count,
-            g.askers,
             langs.join(","),
             g.example
         );

@@ -16,7 +16,7 @@
 //! and the other corrections go on. Pacing (rate limits) is the target's:
 //! the follower sends one edit after another and waits for each.
 
-use super::moderation::{PendingCorrection, report_text, worth_telling};
+use super::moderation::{PendingCorrection, worth_telling};
 use super::{Platform, Service};
 use crate::core::{Lang, Snapshot};
 use crate::reload::{Changes, ReloadReport};
@@ -126,7 +126,7 @@ async fn follow<T: ReloadTarget>(
         let changes = match reports.recv().await {
             Ok(report) => {
                 if worth_telling(&report) {
-                    let text = report_text(&report, target.moderators_lang());
+                    let text = report.text(target.moderators_lang());
                     target.tell_moderators(&text).await;
                 }
                 match &*report {

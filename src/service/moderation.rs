@@ -10,13 +10,10 @@
 //! they are.
 
 use super::{Platform, Service};
-use crate::core::load::Severity;
-use crate::core::messages::{self, fill, join_list};
+use crate::core::messages::{self, fill};
 use crate::core::{Correction, Lang};
 use crate::records::answers::{SentAnswer, text_revision};
 use crate::reload::{Changes, ReloadReport};
-use std::fmt::Write;
-use std::path::Path;
 
 /// How many groups of unanswered questions `!unanswered` and `/unanswered` show.
 pub const UNANSWERED_TOP: usize = 10;
@@ -61,83 +58,6 @@ fn revision_text(correction: &Correction) -> &str {
 /// Whether a reload report is worth a message in the moderators' room.
 pub fn worth_telling(report: &ReloadReport) -> bool {
     !matches!(report, ReloadReport::Unchanged)
-}
-
-/// A reload report as moderators read it, in `lang`: what changed, or why
-/// the edit was rejected (each error as `file:line:column: message`). In
-/// English it reads as the report's own `Display`, which the log shows.
-pub fn report_text(report: &ReloadReport, lang: Lang) -> String {
-    let m = messages::get(lang);
-    match report {
-        ReloadReport::Unchanged => m.reload_unchanged.to_string(),
-        ReloadReport::Applied(c) => fill(
-            m.reload_applied,
-            &[
-                ("revision", &c.revision),
-                ("added", &join_list(lang, &c.added)),
-                ("changed", &join_list(lang, &c.changed)),
-                ("removed", &join_list(lang, &c.removed)),
-            ],
-        ),
-        ReloadReport::Rejected(diagnostics) => {
-            let mut out = m.reload_rejected.to_string();
-            for d in diagnostics.iter().filter(|d| d.severity == Severity::Error) {
-                let _ = write!(out, "\n{d}");
-            }
-            out
-        }
-    }
-}
-
-/// What moderators should look at next, in `lang`: facts members keep
-/// marking 👎, then the `top` groups of declined questions, most asked
-/// first. In English it is exactly `kotae unanswered`'s digest.
-pub fn digest_text(state_dir: &Path, top: usize, lang: Lang) -> std::io::Result<String> {
-    use crate::records::{feedback, unanswered};
-    let m = messages::get(lang);
-    let mut out = String::new();
-    let disliked = feedback::disliked(state_dir)?;
-    if !disliked.is_empty() {
-        let _ = writeln!(out, "{}", m.digest_disliked);
-        for (fact, up, down) in &disliked {
-            let (up, down) = (up.to_string(), down.to_string());
-            let votes = fill(
-                m.digest_votes,
-                &[("fact", fact), ("up", &up), ("down", &down)],
-            );
-            let _ = writeln!(out, "  {votes}");
-        }
-        out.push('\n');
-    }
-    let records = unanswered::read(state_dir)?;
-    if records.is_empty() {
-        let _ = writeln!(out, "{}", m.digest_empty);
-        return Ok(out);
-    }
-    let groups = unanswered::groups(&records);
-    let (count, group_count) = (records.len().to_string(), groups.len().to_string());
-    let heading = fill(
-        m.digest_heading,
-        &[("count", &count), ("groups", &group_count)],
-    );
-    let _ = writeln!(out, "{heading}");
-    for g in groups.iter().take(top) {
-        let langs: Vec<&str> = g.langs.iter().map(|l| l.code()).collect();
-        let closest = g
-            .closest
-            .as_deref()
-            .map(|c| format!("  {}", fill(m.digest_closest, &[("fact", c)])))
-            .unwrap_or_default();
-        let askers = fill(m.digest_askers, &[("askers", &format!("{:>3}", g.askers))]);
-        let _ = writeln!(
-            out,
-            "  {:>4}× {askers} [{}] {:?}{closest}",
-            g.count,
-            langs.join(","),
-            g.example
-        );
-    }
-    Ok(out)
 }
 
 /// Logs a moderator command refused to someone who is not a moderator.
@@ -193,7 +113,7 @@ impl Service {
         let report = tokio::task::spawn_blocking(move || service.reload()).await;
         let m = messages::get(lang);
         match report {
-            Ok(Some(report)) => report_text(&report, lang),
+            Ok(Some(report)) => report.text(lang),
             Ok(None) => m.reload_nothing.to_string(),
             Err(e) => {
                 tracing::error!(error = %e, "a reload failed");
@@ -209,8 +129,10 @@ impl Service {
         let Some(dir) = self.state_dir().map(std::path::Path::to_path_buf) else {
             return m.no_records.to_string();
         };
-        let digest =
-            tokio::task::spawn_blocking(move || digest_text(&dir, UNANSWERED_TOP, lang)).await;
+        let digest = tokio::task::spawn_blocking(move || {
+            crate::records::unanswered::digest(&dir, UNANSWERED_TOP, lang)
+        })
+        .await;
         let error = match digest {
             Ok(Ok(text)) => return text,
             Ok(Err(e)) => e.to_string(),
@@ -223,6 +145,7 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::load::Severity;
     use crate::core::{Kotae, Lang};
     use crate::service::Shutdown;
     use std::sync::Arc;
@@ -311,18 +234,27 @@ mod tests {
             ..error.clone()
         };
         let rejected = ReloadReport::Rejected(vec![error.clone(), warning]);
-        for report in [&ReloadReport::Unchanged, &applied, &rejected] {
-            assert_eq!(report_text(report, Lang::En), report.to_string());
-        }
         assert_eq!(
-            report_text(&applied, Lang::Ja),
+            ReloadReport::Unchanged.text(Lang::En),
+            "reloaded: no change"
+        );
+        assert_eq!(
+            applied.text(Lang::En),
+            "reloaded revision abc123: added a, b; changed none; removed c"
+        );
+        assert_eq!(
+            rejected.text(Lang::En),
+            format!("reload rejected, still serving the previous facts:\n{error}")
+        );
+        assert_eq!(
+            applied.text(Lang::Ja),
             "再読み込みしました（版 abc123）。追加：a、b／変更：なし／削除：c"
         );
         assert_eq!(
-            report_text(&applied, Lang::Zh),
+            applied.text(Lang::Zh),
             "已重新加载，版本 abc123。新增：a、b；修改：无；删除：c"
         );
-        let zh = report_text(&rejected, Lang::Zh);
+        let zh = rejected.text(Lang::Zh);
         assert!(
             zh.starts_with(messages::get(Lang::Zh).reload_rejected),
             "{zh}"
@@ -335,7 +267,7 @@ mod tests {
     fn the_digest_in_english_is_kotae_unanswered_and_translated_otherwise() {
         let dir = tempfile::tempdir().unwrap();
         let service = service(dir.path());
-        let empty = digest_text(dir.path(), 10, Lang::Zh).unwrap();
+        let empty = crate::records::unanswered::digest(dir.path(), 10, Lang::Zh).unwrap();
         assert_eq!(empty.trim_end(), messages::get(Lang::Zh).digest_empty);
         let records = service.records().unwrap();
         for (question, asker) in [("東京タワーの高さは?", "a"), ("東京タワーの高さは?", "b")]
@@ -357,12 +289,12 @@ mod tests {
                 .record("discord", user, &fact, "r1", down)
                 .unwrap();
         }
-        let en = digest_text(dir.path(), 10, Lang::En).unwrap();
-        assert_eq!(
-            en,
-            crate::records::unanswered::digest(dir.path(), 10).unwrap()
+        let en = crate::records::unanswered::digest(dir.path(), 10, Lang::En).unwrap();
+        assert!(
+            en.starts_with(messages::get(Lang::En).digest_disliked),
+            "{en}"
         );
-        let ja = digest_text(dir.path(), 10, Lang::Ja).unwrap();
+        let ja = crate::records::unanswered::digest(dir.path(), 10, Lang::Ja).unwrap();
         let m = messages::get(Lang::Ja);
         assert!(ja.starts_with(m.digest_disliked), "{ja}");
         assert!(ja.contains("質問者   2 人"), "{ja}");
