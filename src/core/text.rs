@@ -87,10 +87,11 @@ fn simplify(text: String) -> String {
     character_converter::traditional_to_simplified(&text).replace('幺', "么")
 }
 
-/// Builds the converter's tables now, so the first Traditional Chinese
-/// question does not pay for it.
+/// Builds the converter's Traditional-to-Simplified tables now, so the
+/// first Traditional Chinese question does not pay for it (its `init`
+/// would also build the reverse tables, which kotae never uses).
 pub fn warm_up() {
-    character_converter::init();
+    let _ = character_converter::traditional_to_simplified("國");
 }
 
 /// Whether a character belongs to a Chinese or Japanese run.
