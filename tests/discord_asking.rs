@@ -1,7 +1,8 @@
 //! Asking the Discord adapter: `/ask` in each language, the locale and the
 //! `lang` option, autocomplete, declines, `/topics`, `/sources`, `/about`,
-//! messages that mention the bot, the rate limit, inert rendering and
-//! answers too long for one message. The real serenity/poise client runs
+//! messages that mention the bot, the rate limit, inert rendering,
+//! answers too long for one message, answers slow enough to be deferred,
+//! and `/ask` in DMs, group DMs and guilds through a member's own install. The real serenity/poise client runs
 //! against the in-process double in `tests/discord_double`; every
 //! assertion is on a payload the bot sent.
 
@@ -19,6 +20,7 @@ use kotae::core::load::{KnowledgeFiles, load};
 use kotae::core::{FactBase, Lang, LangChoice, Outcome, messages};
 use kotae::discord::render;
 use serde_json::{Value, json};
+use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ask_answers_in_each_language_with_the_fact_and_its_sources() {
@@ -480,6 +482,11 @@ async fn an_over_long_answer_is_split_within_discord_limits() {
     );
     assert!(sources_text(&last, Lang::En).contains("](https://example.org/article)"));
     assert_no_pings(&double);
+    assert_eq!(
+        double.refusals(),
+        [],
+        "no 50035: every page within the limits"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -509,4 +516,205 @@ async fn a_flood_of_commands_gets_slow_down_and_no_answers() {
     // Another member is not held back.
     let id = double.command("ask", ask_options(question), "en-US", OTHER_MEMBER);
     assert!(!embeds(&double.callback(&id).await["data"]).is_empty());
+}
+
+/// The requests about one interaction, in order: (method, route, status).
+fn interaction_requests(double: &Double, id: &str) -> Vec<(String, String, u16)> {
+    let token = interaction_token(id);
+    double.log(|l| {
+        l.requests
+            .iter()
+            .filter(|r| r.route.contains(&token))
+            .map(|r| (r.method.clone(), r.route.clone(), r.status))
+            .collect()
+    })
+}
+
+/// When the embeddings server takes 2.5 s (and `embeddings.timeout_ms`
+/// lets kotae wait for it), `/ask` cannot answer within Discord's 3 s: it
+/// defers (callback type 5) about 1.5 s in, then puts the answer in the
+/// deferred response with an edit of `@original`. The member sees one
+/// message, the answer; Discord refuses nothing (no 10062, no 40060); the
+/// answer is recorded for corrections. A slow decline is deferred the
+/// same way, and the public "thinking" message is replaced by an
+/// ephemeral follow-up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_answer_is_deferred_then_delivered_once() {
+    let model = SlowModel::start().await;
+    let double = Double::start(1).await;
+    let bot = start_with_embeddings(&double, config(&double), &model.url).await;
+    model.slow_down(Duration::from_millis(2500));
+    let question = "Which cities had a Japan Center?";
+    let reply = expected(&bot, question, LangChoice::Detect);
+
+    let asked = Instant::now();
+    let id = double.command("ask", ask_options(question), "en-US", MEMBER);
+    let deferral = double.callback(&id).await;
+    let deferred_after = asked.elapsed();
+    assert_eq!(deferral["type"], 5, "DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE");
+    assert_eq!(
+        deferral["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL,
+        0
+    );
+    assert!(
+        deferred_after >= Duration::from_millis(1400),
+        "{deferred_after:?}"
+    );
+    assert!(deferred_after < INTERACTION_DEADLINE, "{deferred_after:?}");
+    let original = format!(
+        "/webhooks/{APP_ID}/{}/messages/@original",
+        interaction_token(&id)
+    );
+    let edit = double
+        .wait_request("the answer in the deferred response", |r| {
+            r.method == "PATCH" && r.route == original
+        })
+        .await;
+    let answered_after = asked.elapsed();
+    assert!(
+        answered_after >= Duration::from_millis(2500),
+        "{answered_after:?}"
+    );
+    assert_eq!(description(&edit.body), answer_description(&reply));
+    assert_eq!(
+        answered_fact(&edit.body),
+        reply.answer().map(|a| a.fact_id.clone())
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let shown = double.shown(&id);
+    assert_eq!(shown.len(), 1, "one message: {shown:#?}");
+    assert_eq!(description(&shown[0]), answer_description(&reply));
+    assert_eq!(
+        shown[0]["flags"].as_u64().unwrap() & (EPHEMERAL | LOADING),
+        0
+    );
+    let requests = interaction_requests(&double, &id);
+    let callbacks = requests
+        .iter()
+        .filter(|r| r.1.ends_with("/callback"))
+        .count();
+    assert_eq!(callbacks, 1, "acknowledged once: {requests:?}");
+    assert_eq!(double.refusals(), [], "no 10062, no 40060");
+    let message = double.original_id(&id).unwrap();
+    wait_recorded(&bot, &message).await;
+    println!("deferred after {deferred_after:?}, answered after {answered_after:?}");
+
+    // A slow decline: deferred publicly, then only the member sees it.
+    let id = double.command(
+        "ask",
+        ask_options("What is the capital of Peru?"),
+        "en-US",
+        MEMBER,
+    );
+    assert_eq!(double.callback(&id).await["type"], 5);
+    let followups = double
+        .wait("the decline's follow-up", |l| {
+            let route = format!("/webhooks/{APP_ID}/{}", interaction_token(&id));
+            l.requests
+                .iter()
+                .find(|r| r.route == route && r.status == 200)
+                .cloned()
+        })
+        .await;
+    assert_eq!(
+        followups.body["flags"].as_u64().unwrap() & EPHEMERAL,
+        EPHEMERAL
+    );
+    let methods: Vec<String> = interaction_requests(&double, &id)
+        .into_iter()
+        .map(|(method, route, _)| format!("{method} {}", route.rsplit('/').next().unwrap()))
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            "POST callback",
+            "DELETE @original",
+            &format!("POST {}", interaction_token(&id))
+        ]
+    );
+    let shown = double.shown(&id);
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert_eq!(shown[0]["flags"].as_u64().unwrap() & EPHEMERAL, EPHEMERAL);
+    assert!(description(&shown[0]).starts_with(messages::get(Lang::En).decline));
+    assert_eq!(double.refusals(), []);
+    assert_no_pings(&double);
+}
+
+/// A quick answer is not deferred, even with the embeddings server on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_answer_is_not_deferred() {
+    let model = SlowModel::start().await;
+    let double = Double::start(1).await;
+    let bot = start_with_embeddings(&double, config(&double), &model.url).await;
+    let question = "Which cities had a Japan Center?";
+    let id = double.command("ask", ask_options(question), "en-US", MEMBER);
+    let callback = double.callback(&id).await;
+    assert_answer(&callback, &expected(&bot, question, LangChoice::Detect));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(double.shown(&id).len(), 1);
+}
+
+/// `/ask` and the other members' commands are offered in a DM with the
+/// bot (context 1), in group DMs (context 2) and in guilds that did not
+/// install the bot, through a member's own install (integration type 1);
+/// the interaction carries `user` instead of `member` outside guilds. Each
+/// is answered. Answers where the bot can edit later (its guild, its DM)
+/// are recorded for corrections; the others are not. The moderators'
+/// commands are offered only in guilds that installed the bot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_is_answered_in_dms_group_dms_and_through_a_members_own_install() {
+    let double = Double::start(1).await;
+    let bot = start(&double, config(&double)).await;
+    let put = double.wait_request("the PUT", |r| r.method == "PUT").await;
+    for c in put.body.as_array().unwrap() {
+        let moderators = c["name"] == "reload" || c["name"] == "unanswered";
+        let (installs, contexts) = if moderators {
+            (json!([0]), json!([0]))
+        } else {
+            (json!([0, 1]), json!([0, 1, 2]))
+        };
+        assert_eq!(
+            (&c["integration_types"], &c["contexts"]),
+            (&installs, &contexts)
+        );
+    }
+    let question = "When did the Japan Centers close?";
+    let reply = expected(&bot, question, LangChoice::Detect);
+    let places = [
+        (Place::Guild, true),
+        (Place::BotDm, true),
+        (Place::PrivateChannel, false),
+        (Place::UserInstalledGuild, false),
+    ];
+    for (place, recorded) in places {
+        let id = double.command_in(place, "ask", ask_options(question), "en-US", MEMBER);
+        assert_answer(&double.callback(&id).await, &reply);
+        let message = double.original_id(&id).unwrap();
+        let deadline = Instant::now() + Duration::from_millis(500);
+        let is_recorded = loop {
+            let channel = CHANNEL_ID.to_string();
+            let found = bot
+                .service
+                .records()
+                .unwrap()
+                .answers
+                .find("discord", &channel, &message);
+            if found.unwrap().is_some() || Instant::now() > deadline {
+                break Instant::now() <= deadline;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        assert_eq!(is_recorded, recorded, "{place:?}");
+        for command in ["topics", "about"] {
+            let id = double.command_in(place, command, json!([]), "ja", MEMBER);
+            assert!(
+                !embeds(&double.callback(&id).await["data"]).is_empty(),
+                "/{command} {place:?}"
+            );
+        }
+        for moderators in ["reload", "unanswered"] {
+            assert_eq!(double.offered(place, moderators), place == Place::Guild);
+        }
+    }
+    assert_eq!(double.refusals(), []);
 }

@@ -1,8 +1,10 @@
 //! The Discord adapter's connection: command registration (in a guild or
-//! globally, localised), autosharding, retrying when Discord refuses the
-//! token or an intent, resuming a dropped connection, and a clean stop.
-//! The real serenity/poise client runs against the in-process double in
-//! `tests/discord_double`; every assertion is on a payload the bot sent.
+//! globally, localised), autosharding and each guild served by its own
+//! shard, READY with unavailable guilds, retrying when Discord refuses the
+//! token or an intent, resuming a dropped connection (with what was missed
+//! replayed and answered once), and a clean stop. The real serenity/poise
+//! client runs against the in-process double in `tests/discord_double`;
+//! every assertion is on a payload the bot sent.
 
 #![cfg(feature = "discord")]
 
@@ -242,4 +244,163 @@ async fn shutdown_disconnects_cleanly() {
         .unwrap();
     assert!(result.is_ok(), "{result:?}");
     assert_eq!(bot.status.snapshot(), vec![(Platform::Discord, false)]);
+}
+
+/// A guild on the second of two shards: `(id >> 22) % 2 == 1`.
+const GUILD_ON_SHARD_1: u64 = GUILD_ID + (1 << 22);
+
+/// The bot's replies to a channel message (by the message's id).
+fn replies_to(double: &Double, message: &str) -> Vec<Value> {
+    double
+        .channel_messages()
+        .into_iter()
+        .filter(|m| m["message_reference"]["message_id"] == message)
+        .collect()
+}
+
+/// Waits for the bot's reply to a channel message, then a little longer
+/// for any second one; returns them all.
+async fn replies_settled(double: &Double, message: &str) -> Vec<Value> {
+    double
+        .wait(&format!("the reply to {message}"), |l| {
+            l.requests
+                .iter()
+                .any(|r| r.body["message_reference"]["message_id"] == message && r.status == 200)
+                .then_some(())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    replies_to(double, message)
+}
+
+/// The connection drops with a question on the wire (numbered for the
+/// session but never written), and another question and a `/ask` are
+/// dispatched while the bot is away. The bot sends RESUME with its session
+/// and the last number it saw; the double sends what it missed, in order,
+/// then RESUMED; each question is answered exactly once, without a new
+/// IDENTIFY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_bot_missed_while_disconnected_is_replayed_on_resume_and_answered_once() {
+    let double = Double::start(1).await;
+    let bot = start(&double, config(&double)).await;
+    let question = "When did the Japan Centers close?";
+    let reply = expected(&bot, question, LangChoice::Detect);
+    let (answer, fact) = (
+        answer_description(&reply),
+        reply.answer().map(|a| a.fact_id.clone()),
+    );
+    let first = double.wait_live().await;
+    let before = double.mention_in(GUILD_ID, MEMBER, question);
+    assert_eq!(replies_settled(&double, &before).await.len(), 1);
+
+    double.lose_next_dispatch();
+    let in_flight = double.mention_in(GUILD_ID, MEMBER, question);
+    let during = double.mention_in(GUILD_ID, OTHER_MEMBER, question);
+    let asked = double.command("ask", ask_options(question), "en-US", MEMBER);
+    double.wait_new_session(first).await;
+
+    for message in [&in_flight, &during] {
+        let replies = replies_settled(&double, message).await;
+        assert_eq!(replies.len(), 1, "{message}: answered once");
+        assert_eq!(description(&replies[0]), answer);
+    }
+    assert_eq!(answered_fact(&double.callback(&asked).await["data"]), fact);
+    let resume = &double.frames(6)[0];
+    assert_eq!(resume.d["session_id"], "session-1");
+    let seen = resume.d["seq"].as_u64().unwrap();
+    let replayed = double.log(|l| l.replayed);
+    assert_eq!(replayed, 3, "the three dispatches after seq {seen}");
+    assert_eq!(double.frames(2).len(), 1, "resumed, not identified again");
+    assert_eq!(
+        replies_to(&double, &before).len(),
+        1,
+        "nothing answered twice"
+    );
+    assert_eq!(double.refusals(), []);
+}
+
+/// Two shards: each guild's events go only to the shard Discord assigns
+/// (`(guild_id >> 22) % 2`), DMs to shard 0; questions from a guild on
+/// either shard, and a DM, are each answered once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_guild_is_served_by_its_own_shard_and_answered_once() {
+    let double = Double::start(2).await;
+    double.set_guilds(&[GUILD_ID, GUILD_ON_SHARD_1]);
+    let bot = start(&double, config(&double)).await;
+    double
+        .wait("both shards identified", |l| {
+            (l.frames.iter().filter(|f| f.op == 2).count() == 2).then_some(())
+        })
+        .await;
+    double.wait_new_session(1).await;
+    let question = "When did the Japan Centers close?";
+    let reply = expected(&bot, question, LangChoice::Detect);
+    let (answer, fact) = (
+        answer_description(&reply),
+        reply.answer().map(|a| a.fact_id.clone()),
+    );
+    let on_0 = double.mention_in(GUILD_ID, MEMBER, question);
+    let on_1 = double.mention_in(GUILD_ON_SHARD_1, MEMBER, question);
+    let dm = double.direct_message(OTHER_MEMBER, question);
+    for message in [&on_0, &on_1, &dm] {
+        let replies = replies_settled(&double, message).await;
+        assert_eq!(replies.len(), 1, "{message}: answered once");
+        assert_eq!(description(&replies[0]), answer);
+    }
+    let shard_of = |id: &str| -> Vec<u64> {
+        double
+            .session_dispatches()
+            .into_iter()
+            .filter(|(_, event, d)| event == "MESSAGE_CREATE" && d["id"] == id)
+            .map(|(shard, _, _)| shard)
+            .collect()
+    };
+    assert_eq!(shard_of(&on_0), [0]);
+    assert_eq!(shard_of(&on_1), [1]);
+    assert_eq!(shard_of(&dm), [0]);
+    let id = double.command("ask", ask_options(question), "ja", MEMBER);
+    assert_eq!(answered_fact(&double.callback(&id).await["data"]), fact);
+}
+
+/// READY lists the bot's guilds as unavailable, as Discord does. Discord
+/// sends the GUILD_CREATE that would fill each in only to clients with the
+/// GUILDS intent, which kotae does not ask for (it keeps no guild cache):
+/// none arrives, and kotae answers commands and mentions in those guilds
+/// all the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guilds_listed_unavailable_in_ready_are_answered_in() {
+    let double = Double::start(1).await;
+    let guilds = [GUILD_ID, GUILD_ON_SHARD_1];
+    double.set_guilds(&guilds);
+    let bot = start(&double, config(&double)).await;
+    let dispatched = double.session_dispatches();
+    let ready = &dispatched[0];
+    assert_eq!(ready.1, "READY");
+    let listed: Vec<Value> = guilds
+        .iter()
+        .map(|g| json!({"id": g.to_string(), "unavailable": true}))
+        .collect();
+    assert_eq!(ready.2["guilds"], json!(listed));
+    let intents = double.frames(2)[0].d["intents"].as_u64().unwrap();
+    assert_eq!(intents & 1, 0, "no GUILDS intent");
+    assert!(!dispatched.iter().any(|d| d.1 == "GUILD_CREATE"));
+
+    let question = "When did the Japan Centers close?";
+    let reply = expected(&bot, question, LangChoice::Detect);
+    let (answer, fact) = (
+        answer_description(&reply),
+        reply.answer().map(|a| a.fact_id.clone()),
+    );
+    for guild in guilds {
+        let message = double.mention_in(guild, MEMBER, question);
+        let replies = replies_settled(&double, &message).await;
+        assert_eq!(replies.len(), 1);
+        assert_eq!(description(&replies[0]), answer);
+    }
+    let id = double.command("ask", ask_options(question), "en-US", MEMBER);
+    assert_eq!(answered_fact(&double.callback(&id).await["data"]), fact);
+    // What a client with GUILDS would get is a guild serenity reads.
+    let guild = discord_double::gateway::guild_json(GUILD_ON_SHARD_1);
+    let parsed: poise::serenity_prelude::Guild = serde_json::from_value(guild).unwrap();
+    assert_eq!(parsed.id.get(), GUILD_ON_SHARD_1);
 }

@@ -1,8 +1,11 @@
 //! Discord saying no, and kotae taking it: the double refuses edits of
 //! deleted messages (10008) and of messages someone else wrote (50005),
-//! and answers 429 with Discord's rate-limit headers and body. Corrections
+//! answers 429 with Discord's rate-limit headers and body, and refuses
+//! bodies over Discord's limits with 50035 Invalid Form Body. Corrections
 //! after a reload drop what can never be edited, go on with the rest, and
-//! wait as long as Discord asks before trying a rate-limited edit again.
+//! wait as long as Discord asks before trying a rate-limited edit again;
+//! kotae's commands register, and its longest replies go out, without a
+//! single 50035.
 
 #![cfg(feature = "discord")]
 
@@ -14,7 +17,7 @@ mod knowledge;
 
 use discord_bot::*;
 use discord_double::*;
-use kotae::core::{Lang, messages};
+use kotae::core::{Lang, MAX_QUESTION_CHARS, messages};
 use kotae::reload::{Changes, ReloadReport};
 use kotae::service::Platform;
 use serde_json::{Value, json};
@@ -358,4 +361,305 @@ async fn a_late_acknowledgement_is_refused_once_and_not_retried() {
     let callback = double.callback(&id).await;
     assert_eq!(answered_fact(&callback["data"]).as_deref(), Some(FACT));
     assert_eq!(double.refusals().len(), 1);
+}
+
+/// A serenity REST client on the double, as kotae builds one: the real
+/// client sending whatever body a test gives it.
+fn raw_client(double: &Double) -> poise::serenity_prelude::Http {
+    poise::serenity_prelude::HttpBuilder::new(TOKEN)
+        .proxy(&double.rest_url)
+        .ratelimiter_disabled(true)
+        .build()
+}
+
+/// Discord's refusal of a request as serenity reads it: the code, and each
+/// problem as (path, code).
+fn refusal_of(error: poise::serenity_prelude::Error) -> (isize, Vec<(String, String)>) {
+    use poise::serenity_prelude::{Error, HttpError};
+    let Error::Http(HttpError::UnsuccessfulRequest(response)) = error else {
+        panic!("not a refusal: {error:?}")
+    };
+    assert_eq!(response.status_code.as_u16(), 400);
+    let problems = response
+        .error
+        .errors
+        .iter()
+        .map(|e| (e.path.clone(), e.code.clone()))
+        .collect();
+    (response.error.code, problems)
+}
+
+fn text(n: usize) -> String {
+    "x".repeat(n)
+}
+
+fn embed_with(description: usize) -> Value {
+    json!({"description": text(description)})
+}
+
+/// The double's checks are real: bodies one character (or one item) over a
+/// Discord limit are refused with 50035 and the problem at its path, in
+/// the shape serenity parses; bodies exactly at every limit go through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_over_discords_limits_are_refused_with_invalid_form_body() {
+    let double = Double::start(1).await;
+    let http = raw_client(&double);
+    let channel = poise::serenity_prelude::ChannelId::new(CHANNEL_ID);
+    let field = |name: usize, value: usize| json!({"name": text(name), "value": text(value)});
+    let over: Vec<(Value, &str, &str)> = vec![
+        (
+            json!({"content": text(2001)}),
+            "content",
+            "BASE_TYPE_MAX_LENGTH",
+        ),
+        (
+            json!({"embeds": [embed_with(4097)]}),
+            "embeds.0.description",
+            "BASE_TYPE_MAX_LENGTH",
+        ),
+        (
+            json!({"embeds": [{"title": text(257)}]}),
+            "embeds.0.title",
+            "BASE_TYPE_MAX_LENGTH",
+        ),
+        (
+            json!({"embeds": vec![embed_with(1); 11]}),
+            "embeds",
+            "BASE_TYPE_MAX_LENGTH",
+        ),
+        (
+            json!({"embeds": [embed_with(4000), embed_with(2001)]}),
+            "embeds",
+            "MAX_EMBED_SIZE_EXCEEDED",
+        ),
+        (
+            json!({"embeds": [{"fields": [field(257, 1)]}]}),
+            "embeds.0.fields.0.name",
+            "BASE_TYPE_BAD_LENGTH",
+        ),
+        (
+            json!({"embeds": [{"fields": [field(1, 1025)]}]}),
+            "embeds.0.fields.0.value",
+            "BASE_TYPE_BAD_LENGTH",
+        ),
+        (
+            json!({"embeds": [{"fields": [field(1, 0)]}]}),
+            "embeds.0.fields.0.value",
+            "BASE_TYPE_BAD_LENGTH",
+        ),
+        (
+            json!({"embeds": [{"fields": vec![field(1, 1); 26]}]}),
+            "embeds.0.fields",
+            "BASE_TYPE_MAX_LENGTH",
+        ),
+        (
+            json!({"embeds": [{"footer": {"text": text(2049)}}]}),
+            "embeds.0.footer.text",
+            "BASE_TYPE_MAX_LENGTH",
+        ),
+    ];
+    for (body, path, code) in over {
+        let error = http.send_message(channel, vec![], &body).await.unwrap_err();
+        let (discord_code, problems) = refusal_of(error);
+        assert_eq!(discord_code, 50035, "{path}");
+        assert_eq!(problems, [(path.to_string(), code.to_string())]);
+    }
+    // At every limit at once: accepted.
+    let fields: Vec<Value> = (0..5).map(|_| field(56, 200)).collect();
+    let at_limits = json!({"content": text(2000), "embeds": [
+        {"title": text(256), "description": text(4096), "footer": {"text": text(128)}},
+        {"fields": fields},
+        embed_with(1), embed_with(1), embed_with(1), embed_with(1), embed_with(1),
+        embed_with(1), embed_with(1), embed_with(1)
+    ]});
+    let sent = http.send_message(channel, vec![], &at_limits).await;
+    assert!(sent.is_ok(), "{sent:?}");
+    // Nothing to show at all: 50006.
+    let error = http
+        .send_message(channel, vec![], &json!({"content": ""}))
+        .await
+        .unwrap_err();
+    assert_eq!(refusal_of(error).0, 50006);
+    // The same limits hold for an interaction's response, under `data`.
+    let id = "1400000000000000999";
+    let error = http
+        .create_interaction_response(
+            id.parse::<u64>().unwrap().into(),
+            "token",
+            &json!({"type": 4, "data": {"content": text(2001)}}),
+            vec![],
+        )
+        .await
+        .unwrap_err();
+    let (code, problems) = refusal_of(error);
+    assert_eq!(code, 50035);
+    assert_eq!(problems[0].0, "data.content");
+}
+
+/// Command registrations Discord would refuse are refused: an upper-case
+/// name, a name with a space, a 33-character name, a 101-character
+/// description, a required option after an optional one, 26 options, a
+/// locale Discord does not know, an unknown context.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_registrations_over_discords_limits_are_refused() {
+    let double = Double::start(1).await;
+    let http = raw_client(&double);
+    http.set_application_id(APP_ID.into());
+    let option = |name: &str, required: bool| json!({"type": 3, "name": name, "description": "d", "required": required});
+    let many: Vec<Value> = (0..26).map(|i| option(&format!("o{i}"), false)).collect();
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            json!({"name": "Ask", "description": "d"}),
+            "0.name",
+            "APPLICATION_COMMAND_INVALID_NAME",
+        ),
+        (
+            json!({"name": "ask me", "description": "d"}),
+            "0.name",
+            "APPLICATION_COMMAND_INVALID_NAME",
+        ),
+        (
+            json!({"name": text(33), "description": "d"}),
+            "0.name",
+            "APPLICATION_COMMAND_INVALID_NAME",
+        ),
+        (
+            json!({"name": "ask", "description": text(101)}),
+            "0.description",
+            "BASE_TYPE_BAD_LENGTH",
+        ),
+        (
+            json!({"name": "ask", "description": ""}),
+            "0.description",
+            "BASE_TYPE_BAD_LENGTH",
+        ),
+        (
+            json!({"name": "ask", "description": "d",
+                "options": [option("lang", false), option("question", true)]}),
+            "0.options.1.required",
+            "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+        ),
+        (
+            json!({"name": "ask", "description": "d", "options": many}),
+            "0.options",
+            "BASE_TYPE_MAX_LENGTH",
+        ),
+        (
+            json!({"name": "ask", "description": "d", "name_localizations": {"jp": "質問"}}),
+            "0.name_localizations.jp",
+            "ENUM_TYPE_COERCE",
+        ),
+        (
+            json!({"name": "ask", "description": "d", "name_localizations": {"ja": "質 問"}}),
+            "0.name_localizations.ja",
+            "APPLICATION_COMMAND_INVALID_NAME",
+        ),
+        (
+            json!({"name": "ask", "description": "d", "contexts": [0, 3]}),
+            "0.contexts.1",
+            "ENUM_TYPE_COERCE",
+        ),
+    ];
+    for (command, path, code) in cases {
+        let error = http
+            .create_global_commands(&json!([command]))
+            .await
+            .unwrap_err();
+        let (discord_code, problems) = refusal_of(error);
+        assert_eq!(discord_code, 50035, "{path}");
+        assert_eq!(problems, [(path.to_string(), code.to_string())]);
+    }
+    let fine = json!([{"name": "質問", "description": "d", "options": [option("q", true)]}]);
+    assert!(http.create_global_commands(&fine).await.is_ok());
+}
+
+/// kotae's own command set, as each configuration registers it (globally
+/// or in a guild, with or without a moderator role), passes every check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kotaes_commands_register_without_a_refusal() {
+    for (guild, role) in [(None, None), (Some(GUILD_ID), Some(42))] {
+        let double = Double::start(1).await;
+        let mut c = config(&double);
+        (c.guild_id, c.moderator_role) = (guild, role);
+        let _bot = start(&double, c).await;
+        let put = double
+            .wait("the registration's answer", |l| {
+                l.requests
+                    .iter()
+                    .find(|r| r.method == "PUT" && r.status != 0)
+                    .cloned()
+            })
+            .await;
+        assert_eq!(put.status, 200, "{:?}", double.refusals());
+        assert_eq!(put.body.as_array().unwrap().len(), 7);
+        assert_eq!(double.log(|l| l.validated), 1);
+    }
+}
+
+/// kotae's longest real replies against the double's checks: every fact's
+/// answer in every language, asked with a question of the longest length
+/// `/ask` takes (1,000 characters, quoting the fact's question), `/topics`
+/// and `/about` in every locale, `/sources` for every fact, `/timeline`,
+/// autocomplete on a long partial question, and 100 KB messages mentioning
+/// the bot and sent to it directly. Discord refuses none of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kotaes_longest_replies_are_never_refused_as_invalid_form_body() {
+    let double = Double::start(1).await;
+    let bot = start(&double, config(&double)).await;
+    let base = bot.core.snapshot().base.clone();
+    let mut ids = Vec::new();
+    for fact in base.facts() {
+        for (n, lang) in [Lang::Ja, Lang::Zh, Lang::En].into_iter().enumerate() {
+            let question = fact.questions.get(lang)[0].clone();
+            let pad = MAX_QUESTION_CHARS - question.chars().count() - 2;
+            let quoted = format!("「{question}」{}", "…".repeat(pad));
+            assert_eq!(quoted.chars().count(), MAX_QUESTION_CHARS);
+            for asked in [question, quoted] {
+                let options = json!([option("question", asked, false), option("lang", n, false)]);
+                ids.push(double.command("ask", options, "en-US", MEMBER));
+            }
+        }
+        let options = json!([option("fact", fact.id.clone(), false)]);
+        ids.push(double.command("sources", options, "ja", MEMBER));
+    }
+    for locale in ["ja", "zh-CN", "zh-TW", "en-US"] {
+        ids.push(double.command("topics", json!([]), locale, MEMBER));
+        ids.push(double.command("about", json!([]), locale, MEMBER));
+        ids.push(double.command("timeline", json!([]), locale, MEMBER));
+    }
+    let partial = json!([option("question", "Japan ".repeat(150), true)]);
+    ids.push(double.autocomplete("ask", partial, "en-US", MEMBER));
+    for id in &ids {
+        double.callback(id).await;
+    }
+    let huge = "質問ですか？ why? ".repeat(100_000 / 24);
+    double.message(
+        MEMBER,
+        &format!("<@{BOT_ID}> {huge}"),
+        vec![bot_user()],
+        None,
+    );
+    double.direct_message(OTHER_MEMBER, &huge);
+    double
+        .wait("the replies to both 100 KB messages", |l| {
+            let posted = l.requests.iter().filter(|r| r.route.ends_with("/messages"));
+            (posted.filter(|r| r.status != 0).count() >= 2).then_some(())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(double.refusals(), [], "Discord refused nothing");
+    let checked = double.log(|l| l.validated);
+    assert!(checked > ids.len(), "{checked} bodies checked");
+    let answered = ids
+        .iter()
+        .filter(|id| {
+            double
+                .interaction_messages(id)
+                .iter()
+                .any(|m| answered_fact(m).is_some())
+        })
+        .count();
+    assert!(answered >= base.facts().len() * 3, "{answered} answers");
+    println!("{checked} bodies checked against Discord's limits, none refused");
+    drop(bot);
 }

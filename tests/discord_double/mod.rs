@@ -25,25 +25,40 @@
 //! of them; or kept in a bucket ([`Double::bucket`]) whose headers say how
 //! many requests remain. An interaction acknowledged a second time answers
 //! 400 `40060`, and one acknowledged more than 3 s after it was created
-//! (or never created) 404 `10062 Unknown interaction`.
+//! (or never created) 404 `10062 Unknown interaction`. A body over one of
+//! Discord's limits (a message's, an embed's, a command registration's)
+//! answers 400 `50035 Invalid Form Body` with each problem at its path,
+//! and an empty message `50006`.
+//!
+//! The parts: [`validate`] (Discord's limits and its 50035 shape),
+//! [`gateway`] (shards, sessions, RESUME replaying what the client missed,
+//! READY with unavailable guilds) and [`interactions`] (where interactions
+//! come from — guilds, DMs, group DMs, a member's own install — and the
+//! messages their responses, deferrals and follow-ups make). This file
+//! holds the servers, the log, and the REST routes.
 
 #![allow(dead_code)] // each test binary uses a different part
+
+pub mod gateway;
+pub mod interactions;
+pub mod validate;
+
+use gateway::{Control, Session};
+#[allow(unused_imports)] // each test binary uses a different part
+pub use interactions::{DM_CHANNEL, GROUP_DM, LOADING, OTHER_GUILD, Place};
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 pub const APP_ID: u64 = 1_300_000_000_000_000_001;
 pub const BOT_ID: u64 = 1_300_000_000_000_000_002;
@@ -178,13 +193,11 @@ pub struct Log {
     /// Requests refused with a Discord error code: (index in `requests`,
     /// code).
     pub refused: Vec<(usize, i64)>,
-}
-
-enum Control {
-    Dispatch(String, Value),
-    Reconnect,
-    InvalidateSession,
-    Drop,
+    /// How many bodies were checked against Discord's limits (messages,
+    /// interaction responses, command registrations), refused or not.
+    pub validated: usize,
+    /// How many dispatches were sent again on a RESUME.
+    pub replayed: usize,
 }
 
 struct Shared {
@@ -196,17 +209,24 @@ struct Shared {
     /// The connection that has sent READY or RESUMED and is still open.
     live: Mutex<Option<u64>>,
     connections: AtomicU64,
-    seq: AtomicU64,
+    /// Every gateway session, oldest first.
+    sessions: Mutex<Vec<Session>>,
+    /// The guilds the bot is in (READY lists them).
+    guilds: Mutex<Vec<u64>>,
     ids: AtomicU64,
+    /// Whether the next dispatch is lost in flight.
+    lose_next: AtomicBool,
     /// Whether the application may use privileged intents (Message Content).
     privileged: AtomicBool,
-    /// The intents the client identified with; events are delivered as
-    /// Discord delivers them under these.
-    intents: AtomicU64,
     /// How many more `GET /gateway/bot` to answer 401, as for a bad token.
     token_refusals: AtomicU32,
     /// Each interaction's response message, by interaction token.
     originals: Mutex<HashMap<String, Value>>,
+    /// Each interaction's follow-up messages (ids), by interaction token.
+    followups: Mutex<HashMap<String, Vec<String>>>,
+    /// The commands registered last: the guild (None: global) and the
+    /// commands as Discord returned them.
+    commands: Mutex<Option<(Option<u64>, Vec<Value>)>>,
     /// While true, messages posted to channels wait for an answer.
     holding_posts: tokio::sync::watch::Sender<bool>,
     /// Every message that exists, by id: the bot's and the members'.
@@ -248,12 +268,15 @@ impl Double {
             conn: Mutex::default(),
             live: Mutex::default(),
             connections: AtomicU64::new(0),
-            seq: AtomicU64::new(0),
+            sessions: Mutex::default(),
+            guilds: Mutex::new(vec![GUILD_ID]),
             ids: AtomicU64::new(1_400_000_000_000_000_000),
+            lose_next: AtomicBool::new(false),
             privileged: AtomicBool::new(true),
-            intents: AtomicU64::new(0),
             token_refusals: AtomicU32::new(0),
             originals: Mutex::default(),
+            followups: Mutex::default(),
+            commands: Mutex::default(),
             holding_posts: tokio::sync::watch::channel(false).0,
             messages: Mutex::default(),
             limits: Mutex::default(),
@@ -271,7 +294,7 @@ impl Double {
                 });
                 axum::serve(rest, app).await.unwrap()
             }),
-            tokio::spawn(accept_gateway(gateway, state.clone())),
+            tokio::spawn(gateway::accept(gateway, state.clone())),
         ];
         Double {
             rest_url,
@@ -314,56 +337,6 @@ impl Double {
     pub async fn wait_request(&self, what: &str, pred: impl Fn(&Request) -> bool) -> Request {
         self.wait(what, |l| l.requests.iter().find(|r| pred(r)).cloned())
             .await
-    }
-
-    /// Waits until a connection has been READY or RESUMED and is still open.
-    pub async fn wait_live(&self) -> u64 {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(n) = *self.state.live.lock().unwrap() {
-                return n;
-            }
-            assert!(Instant::now() < deadline, "the bot never connected");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-
-    /// Waits until a connection newer than `after` is live (resumed or
-    /// identified); returns its number.
-    pub async fn wait_new_session(&self, after: u64) -> u64 {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            match *self.state.live.lock().unwrap() {
-                Some(n) if n > after => return n,
-                _ => {}
-            }
-            assert!(Instant::now() < deadline, "the bot never came back");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-
-    /// Sends a dispatch (op 0) on the newest connection.
-    pub fn dispatch(&self, event: &str, d: Value) {
-        if event == "MESSAGE_CREATE"
-            && let Some(id) = d["id"].as_str()
-        {
-            let mut messages = self.state.messages.lock().unwrap();
-            messages.insert(id.to_string(), d.clone());
-        }
-        let conn = self.state.conn.lock().unwrap();
-        let (_, tx) = conn.as_ref().expect("no gateway connection");
-        tx.send(Control::Dispatch(event.to_string(), d))
-            .expect("connection gone");
-    }
-
-    /// Closes the TCP connection with no close frame, as a network drop.
-    pub fn drop_connection(&self) {
-        self.control(Control::Drop);
-    }
-
-    /// Sends op 7 RECONNECT, as Discord does before moving a session.
-    pub fn request_reconnect(&self) {
-        self.control(Control::Reconnect);
     }
 
     /// Refuses privileged intents from now on, as Discord does for an
@@ -463,76 +436,8 @@ impl Double {
         self.state.messages.lock().unwrap().get(id).cloned()
     }
 
-    /// Sends op 9 INVALID_SESSION (not resumable): the bot must IDENTIFY anew.
-    pub fn invalidate_session(&self) {
-        self.control(Control::InvalidateSession);
-    }
-
-    fn control(&self, c: Control) {
-        if let Some((_, tx)) = self.state.conn.lock().unwrap().as_ref() {
-            let _ = tx.send(c);
-        }
-    }
-
-    /// Gateway frames with this op the bot has sent (2 IDENTIFY, 6 RESUME).
-    pub fn frames(&self, op: u64) -> Vec<Frame> {
-        self.log(|l| l.frames.iter().filter(|f| f.op == op).cloned().collect())
-    }
-
     pub fn new_id(&self) -> String {
         self.state.ids.fetch_add(1, Ordering::Relaxed).to_string()
-    }
-
-    /// Dispatches a slash command (INTERACTION_CREATE, type 2) from an
-    /// everyday member; returns its id.
-    pub fn command(&self, name: &str, options: Value, locale: &str, user: u64) -> String {
-        self.interaction(2, name, options, locale, member(user))
-    }
-
-    /// Dispatches a slash command from a member with these roles and
-    /// permissions (see [`member_with`]); returns its id.
-    pub fn command_as(&self, name: &str, options: Value, locale: &str, member: Value) -> String {
-        self.interaction(2, name, options, locale, member)
-    }
-
-    /// Dispatches an autocomplete interaction (type 4); returns its id.
-    pub fn autocomplete(&self, name: &str, options: Value, locale: &str, user: u64) -> String {
-        self.interaction(4, name, options, locale, member(user))
-    }
-
-    fn interaction(
-        &self,
-        kind: u8,
-        name: &str,
-        options: Value,
-        locale: &str,
-        member: Value,
-    ) -> String {
-        let id = self.new_id();
-        let created = (Instant::now(), false);
-        let mut interactions = self.state.interactions.lock().unwrap();
-        interactions.insert(id.clone(), created);
-        drop(interactions);
-        let d = json!({
-            "id": id,
-            "application_id": APP_ID.to_string(),
-            "type": kind,
-            "data": {"id": "1300000000000000100", "name": name, "type": 1, "options": options},
-            "guild_id": GUILD_ID.to_string(),
-            "channel_id": CHANNEL_ID.to_string(),
-            "member": member,
-            "token": interaction_token(&id),
-            "version": 1,
-            "app_permissions": "2248473465835073",
-            "locale": locale,
-            "guild_locale": "en-US",
-            "entitlements": [],
-            "authorizing_integration_owners": {"0": GUILD_ID.to_string()},
-            "context": 0,
-            "attachment_size_limit": 26214400
-        });
-        self.dispatch("INTERACTION_CREATE", d);
-        id
     }
 
     /// The interaction callback (initial response) for an interaction.
@@ -690,7 +595,7 @@ pub fn bot_user() -> Value {
     user(BOT_ID, "kotae", true)
 }
 
-fn member(user_id: u64) -> Value {
+pub(crate) fn member(user_id: u64) -> Value {
     member_with(user_id, &[], MEMBER_PERMISSIONS)
 }
 
@@ -813,7 +718,10 @@ fn in_bucket(
         bucket.started = now;
         bucket.used = 0;
     }
-    let reset_after = (bucket.started + bucket.window - now).as_secs_f64();
+    // Rounded up to the millisecond the header shows, so a client that
+    // waits exactly as long as it says finds the bucket reset.
+    let reset_after =
+        ((bucket.started + bucket.window - now).as_secs_f64() * 1000.0).ceil() / 1000.0;
     if bucket.used >= bucket.limit {
         return Err((reset_after, bucket.limit));
     }
@@ -867,6 +775,9 @@ async fn answer_rest(state: &Arc<Shared>, method: &Method, route: &str, body: &V
     let body = body.clone();
     let state = state.clone();
     let segments: Vec<&str> = route.trim_matches('/').split('/').collect();
+    if let Some(refusal) = invalid_body(&state, method.as_str(), &segments, &body) {
+        return refusal;
+    }
     let ok = |v: Value| axum::Json(v).into_response();
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["gateway"]) => ok(json!({"url": state.gateway_url})),
@@ -879,14 +790,15 @@ async fn answer_rest(state: &Arc<Shared>, method: &Method, route: &str, body: &V
             "url": state.gateway_url, "shards": state.shards,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
         })),
-        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
-            ok(registered(&state, &body))
+        ("PUT", ["applications", _, "commands"]) => ok(registered(&state, None, &body)),
+        ("PUT", ["applications", _, "guilds", guild, "commands"]) => {
+            ok(registered(&state, guild.parse().ok(), &body))
         }
         ("POST", ["interactions", id, token, "callback"]) => {
             if let Err((status, error)) = acknowledge(&state, id) {
                 return (status, axum::Json(error)).into_response();
             }
-            respond(&state, token, &body);
+            interactions::respond(&state, token, &body);
             StatusCode::NO_CONTENT.into_response()
         }
         ("GET", ["webhooks", _, token, "messages", "@original"]) => {
@@ -896,15 +808,19 @@ async fn answer_rest(state: &Arc<Shared>, method: &Method, route: &str, body: &V
             }
         }
         ("PATCH", ["webhooks", _, token, "messages", "@original"]) => {
-            let mut originals = state.originals.lock().unwrap();
-            match originals.get_mut(*token) {
-                Some(message) => {
-                    update(message, &body);
-                    ok(message.clone())
-                }
+            match interactions::edit_original(&state, token, &body) {
+                Some(message) => ok(message),
                 None => unknown_message(),
             }
         }
+        ("DELETE", ["webhooks", _, token, "messages", "@original"]) => {
+            if interactions::delete_original(&state, token) {
+                StatusCode::NO_CONTENT.into_response()
+            } else {
+                unknown_message()
+            }
+        }
+        ("POST", ["webhooks", _, token]) => ok(interactions::followup(&state, token, &body)),
         ("POST", ["channels", channel, "messages"]) => {
             let _ = state
                 .holding_posts
@@ -939,7 +855,7 @@ async fn answer_rest(state: &Arc<Shared>, method: &Method, route: &str, body: &V
                 }
             }
         }
-        ("POST", ["webhooks", _, _]) | ("PATCH", ["webhooks", _, _, "messages", _]) => {
+        ("PATCH", ["webhooks", _, _, "messages", _]) => {
             let id = state.ids.fetch_add(1, Ordering::Relaxed).to_string();
             let mut message = message_json(&id, bot_user(), "");
             update(&mut message, &body);
@@ -955,6 +871,37 @@ async fn answer_rest(state: &Arc<Shared>, method: &Method, route: &str, body: &V
         )
             .into_response(),
     }
+}
+
+/// Discord's refusal of a body it will not take, checked before anything
+/// else happens (an invalid interaction response does not acknowledge the
+/// interaction): 50035 Invalid Form Body, or 50006 for an empty message.
+fn invalid_body(state: &Shared, method: &str, route: &[&str], body: &Value) -> Option<Response> {
+    let (problems, creates) = match (method, route) {
+        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
+            (validate::commands(body), false)
+        }
+        ("POST", ["interactions", _, _, "callback"]) => {
+            let creates = body["type"] == 4;
+            let empty = creates && validate::is_empty_message(&body["data"]);
+            (validate::callback(body), empty)
+        }
+        ("POST", ["channels", _, "messages"] | ["webhooks", _, _]) => (
+            validate::message_body(body),
+            validate::is_empty_message(body),
+        ),
+        ("PATCH", ["channels", _, "messages", _] | ["webhooks", _, _, "messages", _]) => {
+            (validate::message_body(body), false)
+        }
+        _ => return None,
+    };
+    state.log.lock().unwrap().validated += 1;
+    let refusal = match problems.refusal() {
+        Some(refusal) => refusal,
+        None if creates => json!({"code": 50006, "message": "Cannot send an empty message"}),
+        None => return None,
+    };
+    Some((StatusCode::BAD_REQUEST, axum::Json(refusal)).into_response())
 }
 
 /// Counts down a refusal; true while refusing.
@@ -992,29 +939,6 @@ fn unknown_message() -> Response {
         .into_response()
 }
 
-/// Keeps the message an interaction callback creates: a message (type 4)
-/// with its content, or a deferred one (type 5) to be edited later.
-fn respond(state: &Shared, token: &str, body: &Value) {
-    let kind = body["type"].as_u64().unwrap_or(0);
-    if kind != 4 && kind != 5 {
-        return;
-    }
-    let id = state.ids.fetch_add(1, Ordering::Relaxed).to_string();
-    let mut message = message_json(&id, bot_user(), "");
-    if kind == 4 {
-        update(&mut message, &body["data"]);
-    }
-    if let Some(flags) = body["data"]["flags"].as_u64() {
-        message["flags"] = json!(flags);
-    }
-    state.messages.lock().unwrap().insert(id, message.clone());
-    state
-        .originals
-        .lock()
-        .unwrap()
-        .insert(token.to_string(), message);
-}
-
 /// Applies what a create or edit request sets to a stored message.
 fn update(message: &mut Value, body: &Value) {
     for key in ["content", "embeds"] {
@@ -1025,187 +949,22 @@ fn update(message: &mut Value, body: &Value) {
 }
 
 /// Registered commands as Discord returns them: the request, with ids.
-fn registered(state: &Shared, body: &Value) -> Value {
+/// They replace those registered before (a bulk overwrite).
+fn registered(state: &Shared, guild: Option<u64>, body: &Value) -> Value {
     let commands = body.as_array().cloned().unwrap_or_default();
-    let with_ids = commands.into_iter().map(|mut c| {
-        let id = state.ids.fetch_add(1, Ordering::Relaxed).to_string();
-        c["id"] = json!(id);
-        c["application_id"] = json!(APP_ID.to_string());
-        c["version"] = json!(id);
-        if c.get("type").is_none() {
-            c["type"] = json!(1);
-        }
-        c
-    });
-    Value::Array(with_ids.collect())
-}
-
-async fn accept_gateway(listener: TcpListener, state: Arc<Shared>) {
-    while let Ok((stream, _)) = listener.accept().await {
-        tokio::spawn(connection(stream, state.clone()));
-    }
-}
-
-/// One gateway connection: HELLO, then IDENTIFY → READY, RESUME → RESUMED,
-/// HEARTBEAT → ACK, and whatever the test sends.
-// tungstenite's handshake callback fixes the (large) error type.
-#[allow(clippy::result_large_err)]
-async fn connection(stream: TcpStream, state: Arc<Shared>) {
-    // Without this, Nagle's algorithm holds back a frame written right after
-    // another for up to 40 ms, and the double, not the bot, sets the latency.
-    let _ = stream.set_nodelay(true);
-    let log_state = state.clone();
-    let accepted = tokio_tungstenite::accept_hdr_async(
-        stream,
-        move |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
-            let uri = req.uri().to_string();
-            log_state.log.lock().unwrap().connections.push(uri);
-            Ok(resp)
-        },
-    )
-    .await;
-    let Ok(mut ws) = accepted else { return };
-    let number = state.connections.fetch_add(1, Ordering::Relaxed) + 1;
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    *state.conn.lock().unwrap() = Some((number, tx));
-    let hello = json!({"op": 10, "d": {"heartbeat_interval": 41250}, "s": null, "t": null});
-    if ws.send(Message::Text(hello.to_string())).await.is_err() {
-        return;
-    }
-    loop {
-        tokio::select! {
-            frame = ws.next() => {
-                let Some(Ok(frame)) = frame else { break };
-                match frame {
-                    Message::Text(text) => {
-                        let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
-                        match answer(&state, number, v) {
-                            Answer::Send(reply) => {
-                                if ws.send(Message::Text(reply.to_string())).await.is_err() {
-                                    break;
-                                }
-                            }
-                            Answer::Close(code) => {
-                                let frame = CloseFrame { code: code.into(), reason: "refused".into() };
-                                let _ = ws.close(Some(frame)).await;
-                                break;
-                            }
-                            Answer::Nothing => {}
-                        }
-                    }
-                    Message::Close(_) => break,
-                    _ => {}
-                }
+    let with_ids: Vec<Value> = commands
+        .into_iter()
+        .map(|mut c| {
+            let id = state.ids.fetch_add(1, Ordering::Relaxed).to_string();
+            c["id"] = json!(id);
+            c["application_id"] = json!(APP_ID.to_string());
+            c["version"] = json!(id);
+            if c.get("type").is_none() {
+                c["type"] = json!(1);
             }
-            control = rx.recv() => match control {
-                Some(Control::Dispatch(event, d)) => {
-                    let Some(d) = as_delivered(&event, d, state.intents.load(Ordering::Relaxed))
-                    else {
-                        continue;
-                    };
-                    let seq = state.seq.fetch_add(1, Ordering::Relaxed) + 1;
-                    let id = d["id"].as_str().unwrap_or_default().to_string();
-                    let payload = json!({"op": 0, "t": event, "s": seq, "d": d});
-                    state.log.lock().unwrap().dispatched.push((event, id, Instant::now()));
-                    if ws.send(Message::Text(payload.to_string())).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Control::Reconnect) => {
-                    let reconnect = json!({"op": 7, "d": null, "s": null, "t": null});
-                    let _ = ws.send(Message::Text(reconnect.to_string())).await;
-                }
-                Some(Control::InvalidateSession) => {
-                    let invalid = json!({"op": 9, "d": false, "s": null, "t": null});
-                    let _ = ws.send(Message::Text(invalid.to_string())).await;
-                }
-                Some(Control::Drop) | None => break,
-            },
-        }
-    }
-    let mut live = state.live.lock().unwrap();
-    if *live == Some(number) {
-        *live = None;
-    }
-}
-
-/// A message event as Discord delivers it under `intents`: not at all
-/// without the guild or direct message intent, and without its content
-/// (text, embeds, attachments, components) when the client lacks Message
-/// Content, unless it mentions the bot, is a DM, or is the bot's own.
-fn as_delivered(event: &str, mut d: Value, intents: u64) -> Option<Value> {
-    const GUILD_MESSAGES: u64 = 1 << 9;
-    const DIRECT_MESSAGES: u64 = 1 << 12;
-    const MESSAGE_CONTENT: u64 = 1 << 15;
-    if event != "MESSAGE_CREATE" {
-        return Some(d);
-    }
-    let in_guild = d.get("guild_id").is_some_and(|g| !g.is_null());
-    let needed = if in_guild {
-        GUILD_MESSAGES
-    } else {
-        DIRECT_MESSAGES
-    };
-    if intents & needed == 0 {
-        return None;
-    }
-    let bot = BOT_ID.to_string();
-    let mentions_bot = d["mentions"]
-        .as_array()
-        .is_some_and(|m| m.iter().any(|u| u["id"] == bot.as_str()));
-    let by_bot = d["author"]["id"] == bot.as_str();
-    if in_guild && intents & MESSAGE_CONTENT == 0 && !mentions_bot && !by_bot {
-        d["content"] = json!("");
-        for key in ["embeds", "attachments", "components"] {
-            d[key] = json!([]);
-        }
-    }
-    Some(d)
-}
-
-enum Answer {
-    Send(Value),
-    Close(u16),
-    Nothing,
-}
-
-/// The double's side of the handshake and heartbeats.
-fn answer(state: &Shared, connection: u64, v: Value) -> Answer {
-    let op = v["op"].as_u64().unwrap_or(u64::MAX);
-    let d = v["d"].clone();
-    state.log.lock().unwrap().frames.push(Frame {
-        op,
-        d: d.clone(),
-        connection,
-    });
-    const MESSAGE_CONTENT: u64 = 1 << 15;
-    match op {
-        1 => Answer::Send(json!({"op": 11, "d": null, "s": null, "t": null})),
-        2 if d["intents"].as_u64().unwrap_or(0) & MESSAGE_CONTENT != 0
-            && !state.privileged.load(Ordering::Relaxed) =>
-        {
-            Answer::Close(4014)
-        }
-        2 => {
-            let intents = d["intents"].as_u64().unwrap_or(0);
-            state.intents.store(intents, Ordering::Relaxed);
-            state.seq.store(1, Ordering::Relaxed);
-            *state.live.lock().unwrap() = Some(connection);
-            Answer::Send(json!({"op": 0, "t": "READY", "s": 1, "d": {
-                "v": 10,
-                "user": bot_user(),
-                "guilds": [],
-                "session_id": format!("session-{connection}"),
-                "resume_gateway_url": state.gateway_url,
-                "shard": d["shard"],
-                "application": {"id": APP_ID.to_string(), "flags": 0}
-            }}))
-        }
-        6 => {
-            let seq = state.seq.fetch_add(1, Ordering::Relaxed) + 1;
-            *state.live.lock().unwrap() = Some(connection);
-            Answer::Send(json!({"op": 0, "t": "RESUMED", "s": seq, "d": {}}))
-        }
-        _ => Answer::Nothing,
-    }
+            c
+        })
+        .collect();
+    *state.commands.lock().unwrap() = Some((guild, with_ids.clone()));
+    Value::Array(with_ids)
 }

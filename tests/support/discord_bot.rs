@@ -78,6 +78,42 @@ pub async fn start_editable(double: &Double, config: DiscordConfig, watched: boo
 }
 
 pub async fn start_serving(double: &Double, config: DiscordConfig, facts: Facts) -> Bot {
+    serve(double, config, facts, None).await
+}
+
+/// Starts the adapter on the shipped base, matching with an embeddings
+/// server too, and waits until the fact base is embedded.
+pub async fn start_with_embeddings(double: &Double, config: DiscordConfig, url: &str) -> Bot {
+    let settings = kotae::config::EmbeddingsConfig {
+        url: Some(url.to_string()),
+        // A slow model on a small machine: the operator lets questions
+        // wait for it (the default is 300 ms).
+        timeout_ms: Some(EMBEDDINGS_TIMEOUT_MS),
+        ..Default::default()
+    };
+    let embeddings = kotae::service::open_embeddings(&settings, None).expect("embeddings");
+    let bot = serve(double, config, Facts::Base(embedded()), embeddings).await;
+    let model = bot.service.embeddings().expect("embeddings on").clone();
+    let deadline = Instant::now() + PATIENCE;
+    while model.vectors_for(&bot.core.snapshot()).is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the fact base was never embedded"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    bot
+}
+
+/// The question timeout [`start_with_embeddings`] sets.
+pub const EMBEDDINGS_TIMEOUT_MS: u64 = 4000;
+
+async fn serve(
+    double: &Double,
+    config: DiscordConfig,
+    facts: Facts,
+    embeddings: Option<Arc<kotae::embeddings::Embeddings>>,
+) -> Bot {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
@@ -99,7 +135,8 @@ pub async fn start_serving(double: &Double, config: DiscordConfig, facts: Facts)
     let service = Service::open(core.clone(), state.path(), shutdown)
         .expect("records open")
         .with_status(status.clone())
-        .with_knowledge_dir(knowledge.as_ref().map(|d| d.path().to_path_buf()));
+        .with_knowledge_dir(knowledge.as_ref().map(|d| d.path().to_path_buf()))
+        .with_embeddings(embeddings);
     let watch = if watched {
         service
             .watch_knowledge()
@@ -405,4 +442,54 @@ pub async fn edited_with(double: &Double, message: &str, note: &str) -> Value {
                 .map(|r| r.body.clone())
         })
         .await
+}
+
+/// An embeddings server, as kotae speaks to one (the OpenAI-compatible
+/// `POST /v1/embeddings`), that can turn slow, as a model on a busy CPU
+/// does. Every text gets the same vector, so the semantic signal ties and
+/// the lexical one decides: answers are those the core gives without it.
+pub struct SlowModel {
+    /// The base URL, ending in `/v1`.
+    pub url: String,
+    delay: Arc<std::sync::Mutex<Duration>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SlowModel {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl SlowModel {
+    /// Starts the server, answering at once.
+    pub async fn start() -> SlowModel {
+        let delay = Arc::new(std::sync::Mutex::new(Duration::ZERO));
+        let app = axum::Router::new()
+            .route("/v1/embeddings", axum::routing::post(embed))
+            .with_state(delay.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        SlowModel { url, delay, task }
+    }
+
+    /// Every answer from now on takes `delay`.
+    pub fn slow_down(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
+    }
+}
+
+async fn embed(
+    axum::extract::State(delay): axum::extract::State<Arc<std::sync::Mutex<Duration>>>,
+    body: axum::body::Bytes,
+) -> axum::Json<Value> {
+    let delay = *delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
+    let request: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let count = request["input"].as_array().map_or(0, Vec::len);
+    let data: Vec<Value> = (0..count)
+        .map(|i| json!({"index": i, "embedding": [0.6, 0.8, 0.0, 0.0]}))
+        .collect();
+    axum::Json(json!({"data": data}))
 }

@@ -7,9 +7,13 @@
 //!
 //! An answer's message is recorded with its fact, so a 👍/👎 on it counts
 //! for that fact and a reload that changes the fact can correct it.
+//!
+//! A question the service takes long over (a slow embeddings server) is
+//! deferred first and answered by editing the deferred response
+//! ([`super::deferral`]), so Discord's 3-s deadline is always met.
 
-use super::{Ctx, Error, locale_lang, say, send_pages_keeping_first};
-use crate::core::{Lang, LangChoice, Outcome};
+use super::{Ctx, Error, deferral, locale_lang, replies, say, send_pages_keeping_first};
+use crate::core::{Lang, LangChoice, Outcome, Reply};
 use crate::discord::{autocomplete, render};
 use crate::service::{Platform, Question, SentMessage};
 use poise::serenity_prelude as serenity;
@@ -77,31 +81,79 @@ pub async fn ask(
         lang: choice,
     };
     let service = &ctx.data().service;
-    let reply = match service.ask(asked).await {
+    let (asked, deferred) = deferral::in_time(ctx, service.ask(asked)).await?;
+    let reply = match asked {
         Ok(reply) => reply,
-        Err(e) => return say(ctx, e.message(choice.resolve(&question))).await,
+        Err(e) => return refuse(ctx, e.message(choice.resolve(&question)), deferred).await,
     };
-    let ephemeral = matches!(reply.outcome, Outcome::Decline { .. });
-    let first = send_pages_keeping_first(ctx, render::reply(&reply), ephemeral).await?;
-    if let (Outcome::Answer(answer), Some(first)) = (&reply.outcome, first) {
-        // The interaction response's id is not in the callback's reply:
-        // it takes a GET of @original, after the member has the answer.
-        match first.message().await {
-            Ok(message) => {
-                let (channel, id) = (message.channel_id.to_string(), message.id.to_string());
-                let sent = SentMessage {
-                    platform: Platform::Discord,
-                    room: &channel,
-                    message: &id,
-                };
-                service.remember_answer(sent, answer, reply.lang);
-            }
-            Err(e) => {
-                tracing::warn!("cannot learn the id of an answer; it cannot be corrected: {e}")
-            }
-        }
+    let first = send_reply(ctx, &reply, deferred).await?;
+    if let (Outcome::Answer(answer), Some(message)) = (&reply.outcome, first)
+        && can_edit_later(ctx)
+    {
+        let (channel, id) = (message.channel_id.to_string(), message.id.to_string());
+        let sent = SentMessage {
+            platform: Platform::Discord,
+            room: &channel,
+            message: &id,
+        };
+        service.remember_answer(sent, answer, reply.lang);
     }
     Ok(())
+}
+
+/// Says why a question cannot be asked (too long, empty), ephemerally.
+async fn refuse(ctx: Ctx<'_>, text: &str, deferred: bool) -> Result<(), Error> {
+    if !deferred {
+        return say(ctx, text).await;
+    }
+    let refusal = poise::CreateReply::default()
+        .content(render::content(text))
+        .allowed_mentions(render::no_pings());
+    deferral::send(ctx, vec![refusal], true).await.map(drop)
+}
+
+/// Sends a reply: an answer publicly, a decline ephemerally, in the
+/// deferred response if there is one. Returns an answer's first message.
+async fn send_reply(
+    ctx: Ctx<'_>,
+    reply: &Reply,
+    deferred: bool,
+) -> Result<Option<serenity::Message>, Error> {
+    let ephemeral = matches!(reply.outcome, Outcome::Decline { .. });
+    let pages = render::reply(reply);
+    if deferred {
+        return deferral::send(ctx, replies(pages, ephemeral), ephemeral).await;
+    }
+    let first = send_pages_keeping_first(ctx, pages, ephemeral).await?;
+    let Some(first) = first.filter(|_| !ephemeral) else {
+        return Ok(None);
+    };
+    // The interaction response's id is not in the callback's reply: it
+    // takes a GET of @original, after the member has the answer.
+    match first.message().await {
+        Ok(message) => Ok(Some(message.into_owned())),
+        Err(e) => {
+            tracing::warn!("cannot learn the id of an answer; it cannot be corrected: {e}");
+            Ok(None)
+        }
+    }
+}
+
+/// Whether the bot can edit the answer later with its own token (to correct
+/// it after a reload): in a guild that installed it and in a DM with it,
+/// yes; where only the member installed kotae (a group DM, another guild)
+/// the bot cannot reach the channel, so the answer is not recorded and no
+/// correction is tried.
+fn can_edit_later(ctx: Ctx<'_>) -> bool {
+    use serenity::{AuthorizingIntegrationOwner as Owner, InteractionContext};
+    let poise::Context::Application(app) = ctx else {
+        return true;
+    };
+    let interaction = app.interaction;
+    let owners = &interaction.authorizing_integration_owners.0;
+    owners.is_empty()
+        || interaction.context == Some(InteractionContext::BotDm)
+        || owners.iter().any(|o| matches!(o, Owner::GuildInstall(_)))
 }
 
 /// An explicit language wins; otherwise the question's, with the locale

@@ -1,8 +1,10 @@
 //! The slash commands (one file each) and what they share: the poise
 //! framework around them, command registration on the first READY, the
 //! per-member rate limit (a global command check), the moderators' check
-//! (`/reload`, `/unanswered`), error handling, sending rendered pages, and
-//! the help a member gets for a mention with no question.
+//! (`/reload`, `/unanswered`), error handling, sending rendered pages, the
+//! help a member gets for a mention with no question, where each command
+//! may be used (guild and user installs, DMs) and, in [`deferral`], how a
+//! slow answer still meets Discord's 3-s deadline.
 //!
 //! Command names and descriptions carry Japanese and Chinese localisations
 //! in the `#[poise::command]` attributes; Discord shows each member the
@@ -10,6 +12,7 @@
 
 mod about;
 mod ask;
+pub mod deferral;
 mod reload;
 mod sources;
 mod timeline;
@@ -90,9 +93,10 @@ pub type Error = anyhow::Error;
 /// A command's context.
 pub type Ctx<'a> = poise::Context<'a, Data, Error>;
 
-/// The commands, in the order Discord lists them.
+/// The commands, in the order Discord lists them, each with where it may
+/// be used.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![
+    let mut commands = vec![
         ask::ask(),
         topics::topics(),
         sources::sources(),
@@ -100,24 +104,46 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         about::about(),
         reload::reload(),
         unanswered::unanswered(),
-    ]
+    ];
+    commands.iter_mut().for_each(allow_contexts);
+    commands
 }
 
 /// The commands only moderators may run.
 const MODERATOR_COMMANDS: &[&str] = &["reload", "unanswered"];
 
+/// Where a command may be used. Asking and reading need nothing from a
+/// guild: they work in the guilds that installed the bot, in a DM with it,
+/// and, for a member who installed kotae on their own account (a user
+/// install), in any guild, DM or group DM. The moderators' commands act on
+/// a guild's moderators, so only guilds that installed the bot offer them.
+fn allow_contexts(command: &mut poise::Command<Data, Error>) {
+    use serenity::{InstallationContext as Install, InteractionContext as Used};
+    if MODERATOR_COMMANDS.contains(&&*command.name) {
+        command.install_context = Some(vec![Install::Guild]);
+        command.interaction_context = Some(vec![Used::Guild]);
+    } else {
+        command.install_context = Some(vec![Install::Guild, Install::User]);
+        command.interaction_context = Some(vec![Used::Guild, Used::BotDm, Used::PrivateChannel]);
+    }
+}
+
 /// The commands as this configuration registers them. Without a moderator
 /// role, only members with Manage Guild are moderators, so Discord is asked
 /// to show the moderators' commands to them alone; with one, everyone sees
 /// them (a role cannot be named in `default_member_permissions`) and the
-/// check at run time refuses the rest.
+/// check at run time refuses the rest. Commands registered in one guild
+/// exist only there, so they carry no installs or contexts (Discord reads
+/// those for global commands only).
 fn configured(config: &DiscordConfig) -> Vec<poise::Command<Data, Error>> {
     let mut commands = all();
-    if config.moderator_role.is_none() {
-        for command in &mut commands {
-            if MODERATOR_COMMANDS.contains(&&*command.name) {
-                command.default_member_permissions = serenity::Permissions::MANAGE_GUILD;
-            }
+    for command in &mut commands {
+        if config.moderator_role.is_none() && MODERATOR_COMMANDS.contains(&&*command.name) {
+            command.default_member_permissions = serenity::Permissions::MANAGE_GUILD;
+        }
+        if config.guild_id.is_some() {
+            command.install_context = None;
+            command.interaction_context = None;
         }
     }
     commands
@@ -260,17 +286,26 @@ async fn send_pages_keeping_first(
     ephemeral: bool,
 ) -> Result<Option<poise::ReplyHandle<'_>>, Error> {
     let mut first = None;
-    for page in pages {
-        let reply = page.iter().fold(
-            poise::CreateReply::default()
-                .ephemeral(ephemeral)
-                .allowed_mentions(render::no_pings()),
-            |reply, embed| reply.embed(embed.to_serenity()),
-        );
+    for reply in replies(pages, ephemeral) {
         let handle = ctx.send(reply).await?;
         first.get_or_insert(handle);
     }
     Ok(first)
+}
+
+/// Rendered pages as replies, one message each, pinging no one.
+fn replies(pages: Vec<Page>, ephemeral: bool) -> Vec<poise::CreateReply> {
+    pages
+        .iter()
+        .map(|page| {
+            page.iter().fold(
+                poise::CreateReply::default()
+                    .ephemeral(ephemeral)
+                    .allowed_mentions(render::no_pings()),
+                |reply, embed| reply.embed(embed.to_serenity()),
+            )
+        })
+        .collect()
 }
 
 /// Sends a report (a reload, the digest) as ephemeral code blocks, as many
@@ -365,6 +400,31 @@ mod tests {
         assert!(permissions_of(&config, "ask").is_null());
         config.moderator_role = Some(42);
         assert!(permissions_of(&config, "reload").is_null());
+    }
+
+    #[test]
+    fn members_commands_work_everywhere_and_moderators_only_in_guilds() {
+        for c in registered() {
+            let moderators = MODERATOR_COMMANDS.contains(&c["name"].as_str().unwrap());
+            let (installs, contexts) = if moderators {
+                (serde_json::json!([0]), serde_json::json!([0]))
+            } else {
+                (serde_json::json!([0, 1]), serde_json::json!([0, 1, 2]))
+            };
+            assert_eq!(c["integration_types"], installs, "{}", c["name"]);
+            assert_eq!(c["contexts"], contexts, "{}", c["name"]);
+        }
+        // Guild commands exist in their guild only: no installs, no contexts.
+        let mut config: DiscordConfig = toml::from_str("token = \"t\"").unwrap();
+        config.guild_id = Some(7);
+        for c in poise::builtins::create_application_commands(&configured(&config)) {
+            let c = serde_json::to_value(c).unwrap();
+            assert!(c.get("contexts").is_none_or(|v| v.is_null()), "{c}");
+            assert!(
+                c.get("integration_types").is_none_or(|v| v.is_null()),
+                "{c}"
+            );
+        }
     }
 
     #[test]
