@@ -39,6 +39,7 @@ RUN mkdir -p src benches tests \
  && echo 'fn main() {}' > tests/discord_refusals.rs \
  && echo 'fn main() {}' > tests/discord_serve.rs \
  && echo 'fn main() {}' > tests/matrix_asking.rs \
+ && echo 'fn main() {}' > tests/matrix_crypto.rs \
  && echo 'fn main() {}' > tests/matrix_lifecycle.rs \
  && echo 'fn main() {}' > tests/matrix_moderation.rs \
  && echo 'fn main() {}' > tests/matrix_rooms.rs \

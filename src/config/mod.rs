@@ -56,6 +56,7 @@ const ADAPTERS: &[&str] = &["matrix", "discord"];
 const SECRETS: &[&str] = &[
     "matrix.password",
     "matrix.access_token",
+    "matrix.recovery_key",
     "discord.token",
     "embeddings.key",
 ];

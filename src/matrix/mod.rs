@@ -5,6 +5,10 @@
 //! The pieces, in the order a message meets them:
 //! - [`session`]: the client, its SQLite store and the saved login, so a
 //!   restart is the same device with no new login;
+//! - [`keyfiles`]: the store's passphrase and the recovery key, secret
+//!   files in the state directory;
+//! - [`identity`]: the bot's cross-signing identity and its recovery, so
+//!   its device is verified (signed by its own identity) before it answers;
 //! - [`sync`]: the sync loop, resuming from the stored sync token with
 //!   backoff, and the rules for which timeline events are new;
 //! - [`invite`]: joining rooms when an allowed user invites the bot;
@@ -29,7 +33,9 @@
 
 mod bot;
 mod command;
+mod identity;
 mod invite;
+mod keyfiles;
 mod memory;
 mod moderation;
 mod reactions;
@@ -40,7 +46,7 @@ mod rooms;
 mod session;
 mod sync;
 
-pub use crate::config::matrix::MatrixConfig;
+pub use crate::config::matrix::{MatrixConfig, SenderTrust};
 use crate::service::{Platform, Service};
 
 /// Runs the adapter until the service says to stop.
@@ -49,8 +55,12 @@ pub async fn run(config: MatrixConfig, service: Service) -> anyhow::Result<()> {
         anyhow::bail!("the Matrix adapter needs a state directory for its session");
     };
     let dir = state_dir.join("matrix");
+    // Read before logging in, so a bad file is named at once.
+    let recovery_key = config.recovery_key()?;
     // Disconnected (for /healthz) until the first sync succeeds.
     service.status.set(Platform::Matrix, false);
+    // Not known to be verified until the identity is checked.
+    service.status.forget_verified(Platform::Matrix);
     // Subscribed before logging in, so that an edit saved while the bot
     // connects still reaches the moderators and corrects answers.
     let reports = service.subscribe_reloads();
@@ -62,14 +72,24 @@ pub async fn run(config: MatrixConfig, service: Service) -> anyhow::Result<()> {
     let bot = bot::Bot::new(&config, &service, client.clone(), memory).await;
     let target = reloads::MatrixReloads::new(client.clone(), &config, shutdown.clone());
     let _follower = service.follow_reloads(Platform::Matrix, reports, target);
-    let syncer = sync::Syncer::new(
-        client,
+    let mut syncer = sync::Syncer::new(
+        client.clone(),
         bot,
         &config,
         service.status.clone(),
         shutdown.clone(),
     );
-    let result = syncer.run(shutdown).await;
+    let result = async {
+        // The identity signs the device the first sync announced, before
+        // anything is answered.
+        if !syncer.first_sync(&shutdown).await? {
+            return Ok(());
+        }
+        let verified = identity::establish(&client, &config, &dir, recovery_key.as_ref()).await?;
+        service.status.set_verified(Platform::Matrix, verified);
+        syncer.run(shutdown).await
+    }
+    .await;
     service.status.set(Platform::Matrix, false);
     result
 }

@@ -1,24 +1,42 @@
 //! The bot's Matrix client and its login, kept in the state directory.
 //!
 //! `DIR/store/` is matrix-sdk's SQLite store (rooms, sync token, crypto
-//! keys); `DIR/session.json` is the login (user, device, access token). With
-//! both present a restart restores the session instead of logging in, so
-//! the bot stays one device with the same keys. The session file holds the
-//! access token, so it is written readable by its owner only.
+//! keys), encrypted with the passphrase in `DIR/store-passphrase`
+//! ([`super::keyfiles`]); `DIR/session.json` is the login (user, device,
+//! access token). With both present a restart restores the session instead
+//! of logging in, so the bot stays one device with the same keys. The
+//! session file holds the access token, so it is written readable by its
+//! owner only.
+//!
+//! The client reads encrypted messages only from senders' devices that
+//! meet `sender_trust`, and fetches from the key backup the room keys of
+//! messages it cannot decrypt otherwise, as on a device that recovered
+//! the bot's identity ([`super::identity`]).
 
-use super::MatrixConfig;
+use super::keyfiles;
 use super::retry::{is_transient, is_unknown_token};
+use super::{MatrixConfig, SenderTrust};
 use crate::service::Shutdown;
 use crate::service::backoff::Backoff;
 use anyhow::{Context as _, anyhow, bail};
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::config::RequestConfig;
+use matrix_sdk::encryption::{BackupDownloadStrategy, EncryptionSettings};
 use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId, UserId};
 use matrix_sdk::{Client, SessionMeta, SessionTokens};
+use matrix_sdk_crypto::{DecryptionSettings, TrustRequirement};
 use std::path::Path;
 use std::time::Duration;
 
 const SESSION_FILE: &str = "session.json";
+const STORE_DIR: &str = "store";
+
+/// Where the client's store is, and what opens it.
+struct Store<'a> {
+    dir: &'a Path,
+    /// `None` for a store made before kotae encrypted it.
+    passphrase: Option<&'a str>,
+}
 
 /// Why connecting failed, and whether trying again can help.
 enum Failure {
@@ -50,9 +68,14 @@ pub(super) async fn connect(
     shutdown: &Shutdown,
 ) -> anyhow::Result<Option<Client>> {
     create_private_dir(dir)?;
+    let passphrase = keyfiles::store_passphrase(dir, &dir.join(STORE_DIR))?;
+    let store = Store {
+        dir,
+        passphrase: passphrase.as_deref(),
+    };
     let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
     loop {
-        match try_connect(config, dir).await {
+        match try_connect(config, &store).await {
             Ok(client) => return Ok(Some(client)),
             Err(Failure::Fatal(e)) => return Err(e.context("Matrix login")),
             Err(Failure::Retry(e)) => {
@@ -65,15 +88,16 @@ pub(super) async fn connect(
     }
 }
 
-async fn try_connect(config: &MatrixConfig, dir: &Path) -> Result<Client, Failure> {
+async fn try_connect(config: &MatrixConfig, store: &Store<'_>) -> Result<Client, Failure> {
+    let dir = store.dir;
     let Some(saved) = read_session(dir)? else {
-        let client = build(config, dir).await?;
+        let client = build(config, store).await?;
         let session = login(&client, config, None).await?;
         write_session(dir, &session)?;
         return Ok(client);
     };
     check_user(config, &saved.meta.user_id)?;
-    let client = build(config, dir).await?;
+    let client = build(config, store).await?;
     client.restore_session(saved.clone()).await?;
     match client.whoami().await.map_err(matrix_sdk::Error::from) {
         Ok(_) => {
@@ -84,7 +108,7 @@ async fn try_connect(config: &MatrixConfig, dir: &Path) -> Result<Client, Failur
             // The token was revoked; log in again as the same device so
             // the crypto store still matches it.
             drop(client);
-            let client = build(config, dir).await?;
+            let client = build(config, store).await?;
             let session = login(&client, config, Some(&saved)).await?;
             write_session(dir, &session)?;
             Ok(client)
@@ -93,14 +117,48 @@ async fn try_connect(config: &MatrixConfig, dir: &Path) -> Result<Client, Failur
     }
 }
 
-async fn build(config: &MatrixConfig, dir: &Path) -> Result<Client, Failure> {
+async fn build(config: &MatrixConfig, store: &Store<'_>) -> Result<Client, Failure> {
+    let path = store.dir.join(STORE_DIR);
     Client::builder()
         .homeserver_url(&config.homeserver)
-        .sqlite_store(dir.join("store"), None)
+        .sqlite_store(&path, store.passphrase)
         .request_config(RequestConfig::new().timeout(Duration::from_secs(30)))
+        .with_encryption_settings(encryption_settings())
+        .with_decryption_settings(decryption_settings(config.sender_trust))
         .build()
         .await
-        .map_err(|e| Failure::Fatal(anyhow!("cannot open the Matrix client: {e}")))
+        .map_err(|e| {
+            Failure::Fatal(anyhow!(
+                "cannot open the Matrix client with its store {} (encrypted with {}, if that file exists): {e}",
+                path.display(),
+                store.dir.join("store-passphrase").display()
+            ))
+        })
+}
+
+/// Cross-signing and recovery are set up by [`super::identity`], which can
+/// say what went wrong and how to fix it. The SDK only fetches from the key
+/// backup the room key of a message it cannot decrypt otherwise (so a
+/// recovered device reads what the lost one could); one key at a time,
+/// since fetching the whole backup at once does not scale (the SDK's own
+/// warning).
+fn encryption_settings() -> EncryptionSettings {
+    EncryptionSettings {
+        auto_enable_cross_signing: false,
+        backup_download_strategy: BackupDownloadStrategy::AfterDecryptionFailure,
+        auto_enable_backups: false,
+    }
+}
+
+/// The sender rule as matrix-sdk takes it (its crypto crate's type).
+fn decryption_settings(trust: SenderTrust) -> DecryptionSettings {
+    DecryptionSettings {
+        sender_device_trust_requirement: match trust {
+            SenderTrust::Untrusted => TrustRequirement::Untrusted,
+            SenderTrust::CrossSignedOrLegacy => TrustRequirement::CrossSignedOrLegacy,
+            SenderTrust::CrossSigned => TrustRequirement::CrossSigned,
+        },
+    }
 }
 
 /// Logs in with the configured password or access token; with `previous`,
@@ -234,20 +292,8 @@ fn read_session(dir: &Path) -> anyhow::Result<Option<MatrixSession>> {
 /// Writes the session atomically (a crash leaves the old one or the new
 /// one), readable by the owner only.
 fn write_session(dir: &Path, session: &MatrixSession) -> anyhow::Result<()> {
-    use std::io::Write;
     let path = dir.join(SESSION_FILE);
-    let tmp = dir.join(format!("{SESSION_FILE}.tmp"));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.write_all(serde_json::to_string(session)?.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    keyfiles::write_private(&path, serde_json::to_string(session)?.as_bytes())
 }
 
 fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
@@ -258,4 +304,32 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     builder
         .create(dir)
         .with_context(|| format!("cannot create {}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each setting reaches the SDK as the trust requirement of that name.
+    #[tokio::test]
+    async fn the_sender_rule_reaches_the_client() {
+        for trust in SenderTrust::ALL {
+            let client = Client::builder()
+                .homeserver_url("http://127.0.0.1:9")
+                .with_decryption_settings(decryption_settings(trust))
+                .build()
+                .await
+                .unwrap();
+            let taken = serde_json::to_value(client.decryption_settings()).unwrap();
+            let expected = match trust {
+                SenderTrust::Untrusted => "Untrusted",
+                SenderTrust::CrossSignedOrLegacy => "CrossSignedOrLegacy",
+                SenderTrust::CrossSigned => "CrossSigned",
+            };
+            assert_eq!(
+                taken["sender_device_trust_requirement"], expected,
+                "{trust:?}: {taken}"
+            );
+        }
+    }
 }

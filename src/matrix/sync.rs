@@ -28,8 +28,7 @@ use crate::service::backoff::Backoff;
 use crate::service::{AdapterStatus, Platform, Shutdown};
 use anyhow::bail;
 use matrix_sdk::config::SyncSettings;
-use matrix_sdk::deserialized_responses::{TimelineEvent, TimelineEventKind};
-use matrix_sdk::ruma::UserId;
+use matrix_sdk::deserialized_responses::{TimelineEvent, TimelineEventKind, UnableToDecryptReason};
 use matrix_sdk::ruma::api::client::filter::FilterDefinition;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent;
@@ -40,8 +39,10 @@ use matrix_sdk::ruma::events::{
     SyncStateEvent,
 };
 use matrix_sdk::ruma::serde::Raw;
+use matrix_sdk::ruma::{OwnedRoomId, UserId};
 use matrix_sdk::sync::SyncResponse;
 use matrix_sdk::{Client, Room};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -63,6 +64,8 @@ pub(super) struct Syncer {
     /// Whether the last sync succeeded: the next one may long-poll.
     connected: bool,
     undecrypted: Vec<Undecrypted>,
+    /// Rooms where a message was refused for `sender_trust`, said once.
+    untrusted_rooms: HashSet<OwnedRoomId>,
 }
 
 /// A timeline event the bot acts on. Messages are boxed: they are the
@@ -98,11 +101,29 @@ impl Syncer {
             status,
             connected: false,
             undecrypted: Vec::new(),
+            untrusted_rooms: HashSet::new(),
         }
     }
 
+    /// The very first sync of a fresh state directory, read as history
+    /// (nothing in it is answered); nothing on later starts. It also
+    /// uploads a new device's keys, which the identity then signs
+    /// (`super::identity`). `false` if told to stop first.
+    pub(super) async fn first_sync(&mut self, shutdown: &Shutdown) -> anyhow::Result<bool> {
+        if self.bot.memory.first_sync_done().await {
+            return Ok(true);
+        }
+        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+        if self.sync_once(&mut backoff, shutdown).await?.is_none() {
+            return Ok(false);
+        }
+        self.bot.memory.set_first_sync_done().await;
+        tracing::info!("first Matrix sync done; earlier messages are not answered");
+        Ok(true)
+    }
+
     /// Syncs until shutdown (or a revoked token), then lets the answers in
-    /// flight finish, within a bound.
+    /// flight finish, within a bound. [`Syncer::first_sync`] comes first.
     pub(super) async fn run(mut self, shutdown: Shutdown) -> anyhow::Result<()> {
         let result = self.sync(&shutdown).await;
         self.rooms.finish().await;
@@ -111,14 +132,6 @@ impl Syncer {
 
     async fn sync(&mut self, shutdown: &Shutdown) -> anyhow::Result<()> {
         let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
-        if !self.bot.memory.first_sync_done().await {
-            let first = self.sync_once(&mut backoff, shutdown).await?;
-            if first.is_none() {
-                return Ok(());
-            }
-            self.bot.memory.set_first_sync_done().await;
-            tracing::info!("first Matrix sync done; earlier messages are not answered");
-        }
         // Invites that came while the bot was away, or before it ever ran.
         for room in self.client.invited_rooms() {
             self.invites.handle(room);
@@ -191,8 +204,23 @@ impl Syncer {
     }
 
     fn handle_event(&mut self, room: &Room, event: &TimelineEvent) {
-        if let TimelineEventKind::UnableToDecrypt { event: raw, .. } = &event.kind {
-            tracing::debug!(room = %room.room_id(), "message not decryptable yet; waiting for its key");
+        if let TimelineEventKind::UnableToDecrypt {
+            event: raw,
+            utd_info,
+        } = &event.kind
+        {
+            if let UnableToDecryptReason::SenderIdentityNotTrusted(level) = &utd_info.reason {
+                // Not an error of the bot's: the operator chose the rule,
+                // and the sender's identity may yet be learnt. Said once
+                // per room, so a busy room does not flood the log.
+                if self.untrusted_rooms.insert(room.room_id().to_owned()) {
+                    tracing::info!(room = %room.room_id(), ?level, "a message's sending device does not meet matrix.sender_trust; such messages are not answered (said once per room)");
+                } else {
+                    tracing::debug!(room = %room.room_id(), ?level, "a message's sending device does not meet matrix.sender_trust");
+                }
+            } else {
+                tracing::debug!(room = %room.room_id(), "message not decryptable yet; waiting for its key");
+            }
             if self.undecrypted.len() < MAX_UNDECRYPTED {
                 self.undecrypted.push(Undecrypted {
                     room: room.clone(),

@@ -123,6 +123,14 @@ async fn healthz(State(h): State<Health>) -> impl IntoResponse {
         .iter()
         .map(|platform| (platform.to_string(), json!(is_up(*platform))))
         .collect();
+    // Whether each adapter's own device is verified (Matrix), once known:
+    // a warning for the operator, not a reason to be unhealthy.
+    let verified: serde_json::Map<String, serde_json::Value> = h
+        .status
+        .verified_snapshot()
+        .into_iter()
+        .map(|(platform, verified)| (platform.to_string(), json!(verified)))
+        .collect();
     let semantic = semantic_health(h.embeddings.as_deref(), &snapshot);
     let status = if !down.is_empty() {
         "unavailable"
@@ -138,6 +146,7 @@ async fn healthz(State(h): State<Health>) -> impl IntoResponse {
         "facts": snapshot.base.facts().len(),
         "revision": snapshot.base.revision(),
         "adapters": adapters,
+        "verified": verified,
         "reload": crate::reload::health(),
         "embeddings": semantic,
     });

@@ -4,6 +4,9 @@
 //!
 //! Members record every message their client receives; tests wait for the
 //! one they expect (polling with a deadline, never sleeping and hoping).
+//! Like Element, every member's client creates its user's cross-signing
+//! identity at login, so the bot (which by default reads only cross-signed
+//! devices, or legacy sessions) reads them in encrypted rooms.
 //!
 //! The bot runs on the built-in facts, or on a knowledge directory (a test's
 //! copy) that it can reload, on command or watching it as `kotae serve` does.
@@ -12,7 +15,7 @@
 
 use super::synapse::{SERVER_NAME, Synapse};
 use kotae::core::Kotae;
-use kotae::matrix::MatrixConfig;
+use kotae::matrix::{MatrixConfig, SenderTrust};
 use kotae::service::{AdapterStatus, Platform, Service, Shutdown, StopHandle};
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::EncryptionInfo;
@@ -25,6 +28,7 @@ use matrix_sdk::ruma::events::room::message::{
 };
 use matrix_sdk::ruma::{EventId, Int, OwnedEventId, OwnedRoomId, OwnedUserId, UserId};
 use matrix_sdk::{Client, Room};
+use matrix_sdk_crypto::{DecryptionSettings, TrustRequirement};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -117,10 +121,19 @@ pub struct Member {
 }
 
 impl Member {
-    /// Logs in (the user must be registered) and starts syncing.
+    /// Logs in (the user must be registered) and starts syncing; the
+    /// client reads encrypted messages from any device.
     pub async fn login(synapse: &Synapse, localpart: &str) -> Member {
+        Member::login_requiring(synapse, localpart, SenderTrust::Untrusted).await
+    }
+
+    /// [`Member::login`] with a client that decrypts only messages from
+    /// devices that meet `trust` (as a strict client such as Element's
+    /// "only cross-signed devices" does).
+    pub async fn login_requiring(synapse: &Synapse, localpart: &str, trust: SenderTrust) -> Member {
         let client = Client::builder()
             .homeserver_url(synapse.url())
+            .with_decryption_settings(decryption_settings(trust))
             .build()
             .await
             .expect("member client");
@@ -130,6 +143,7 @@ impl Member {
             .send()
             .await
             .expect("member login");
+        cross_sign(&client, localpart).await;
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let sink = seen.clone();
         client.add_event_handler(
@@ -164,6 +178,18 @@ impl Member {
             seen,
             sync,
         }
+    }
+
+    /// Whether this member's client knows `user`'s device `device` and
+    /// sees it signed by its owner's identity.
+    pub async fn sees_cross_signed(&self, user: &UserId, device: &str) -> bool {
+        let device = self
+            .client
+            .encryption()
+            .get_device(user, device.into())
+            .await
+            .expect("the crypto store answers");
+        device.is_some_and(|d| d.is_cross_signed_by_owner())
     }
 
     /// A private room with the given members invited.
@@ -308,6 +334,41 @@ impl Member {
     }
 }
 
+/// matrix-sdk's `DecryptionSettings` for a sender rule.
+fn decryption_settings(trust: SenderTrust) -> DecryptionSettings {
+    DecryptionSettings {
+        sender_device_trust_requirement: match trust {
+            SenderTrust::Untrusted => TrustRequirement::Untrusted,
+            SenderTrust::CrossSignedOrLegacy => TrustRequirement::CrossSignedOrLegacy,
+            SenderTrust::CrossSigned => TrustRequirement::CrossSigned,
+        },
+    }
+}
+
+/// Creates the user's cross-signing identity, which signs this device, as
+/// clients do at a first login; with the password if the homeserver asks.
+async fn cross_sign(client: &Client, localpart: &str) {
+    use matrix_sdk::ruma::api::client::uiaa::{
+        AuthData, MatrixUserIdentifier, Password, UserIdentifier,
+    };
+    let encryption = client.encryption();
+    let Err(e) = encryption.bootstrap_cross_signing(None).await else {
+        return;
+    };
+    let prompt = e
+        .as_uiaa_response()
+        .unwrap_or_else(|| panic!("cross-signing {localpart}: {e}"));
+    let mut password = Password::new(
+        UserIdentifier::Matrix(MatrixUserIdentifier::new(localpart.to_string())),
+        PASSWORD.to_string(),
+    );
+    password.session = prompt.session.clone();
+    encryption
+        .bootstrap_cross_signing(Some(AuthData::Password(password)))
+        .await
+        .expect("cross-signing with the password");
+}
+
 impl Drop for Member {
     fn drop(&mut self) {
         self.sync.abort();
@@ -379,6 +440,9 @@ impl Bot {
     }
 
     pub fn start(&mut self) {
+        // A restarted bot may be a new device: what the last run said of
+        // its device no longer holds.
+        self.status.forget_verified(Platform::Matrix);
         let (stop, shutdown) = Shutdown::new();
         let service = Service::open(self.kotae.clone(), &self.state_dir, shutdown)
             .expect("records open")
@@ -412,6 +476,16 @@ impl Bot {
 
     pub fn connected(&self) -> Option<bool> {
         self.status.get(Platform::Matrix)
+    }
+
+    /// Whether the bot's device is verified, once the bot has said
+    /// (what `/healthz` shows).
+    pub async fn wait_verified(&self) -> bool {
+        eventually("the bot to say whether its device is verified", || {
+            std::future::ready(self.status.verified(Platform::Matrix).is_some())
+        })
+        .await;
+        self.status.verified(Platform::Matrix).unwrap()
     }
 
     /// The device id in the saved session.

@@ -123,6 +123,23 @@ impl Synapse {
         format!("@{localpart}:{SERVER_NAME}")
     }
 
+    /// `user`'s public keys as the homeserver serves them to anyone
+    /// (`POST /keys/query`, asked with a member's access token): devices,
+    /// cross-signing keys and the signatures on them.
+    pub fn keys_query(&self, token: &str, user: &str) -> serde_json::Value {
+        let body = serde_json::json!({ "device_keys": { user: [] } }).to_string();
+        let (status, response) = http_as(
+            self.port,
+            Some(token),
+            "POST",
+            "/_matrix/client/v3/keys/query",
+            &body,
+        )
+        .expect("keys query request");
+        assert_eq!(status, 200, "querying {user}'s keys: {response}");
+        serde_json::from_str(&response).expect("a keys query response")
+    }
+
     /// Logs in over plain HTTP as the given device; returns the access
     /// token (for configuring the bot with a token instead of a password).
     pub fn login(&self, localpart: &str, password: &str, device_id: &str) -> String {
@@ -209,11 +226,23 @@ fn python() -> PathBuf {
 /// A bare HTTP/1.0 request (so the answer is never chunked), enough to
 /// poll, register and log in.
 fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    http_as(port, None, method, path, body)
+}
+
+/// [`http`], as the user whose access token is given, if any.
+fn http_as(
+    port: u16,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     write!(
         stream,
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
     let mut response = String::new();
