@@ -4,7 +4,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kotae::core::load::{KnowledgeFiles, load};
-use kotae::core::{Kotae, LangChoice};
+use kotae::core::{Kotae, LangChoice, Matcher};
 use std::hint::black_box;
 
 /// A mix of languages, paraphrases and off-topic questions.
@@ -88,6 +88,13 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("load and index/10,000 facts", |b| {
         b.iter(|| black_box(Kotae::new(load(&big).unwrap().base)))
+    });
+    let base = load(&big).unwrap().base;
+    group.bench_function("load/10,000 facts", |b| {
+        b.iter(|| black_box(load(&big).unwrap()))
+    });
+    group.bench_function("index/10,000 facts", |b| {
+        b.iter(|| black_box(Matcher::new(&base)))
     });
     group.finish();
 }

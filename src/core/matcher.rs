@@ -17,12 +17,15 @@
 //! dropped when they mean nothing here ("lol", "sorry im new", 请问), so
 //! greetings and fillers neither rank facts nor count as unknown words.
 
-use super::knowledge::FactBase;
+use super::knowledge::{Fact, FactBase};
 use super::text::{self, Segment};
 use aho_corasick::{AhoCorasick, MatchKind};
 use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use terms::{Term, Vocabulary};
+
+mod terms;
 
 /// BM25 term-frequency saturation and length normalisation.
 const K1: f32 = 1.2;
@@ -244,6 +247,10 @@ impl Signals {
 #[derive(Debug, Clone, Copy)]
 struct Posting {
     fact: u32,
+    /// The term's frequency in the fact while indexing; then, from
+    /// [`Matcher::finish`] on, its BM25 weight there (frequency saturated
+    /// and normalised by the fact's length), so that ranking costs one
+    /// multiplication per posting.
     tf: f32,
     /// Whether the term is in the fact's example questions or keywords, which
     /// say what the fact answers, and not only in its answer text.
@@ -252,9 +259,10 @@ struct Posting {
 
 /// A searchable index over one [`FactBase`].
 pub struct Matcher {
-    terms: HashMap<String, u32>,
+    vocab: Vocabulary,
     postings: Vec<Vec<Posting>>,
-    /// Per term, the example questions it occurs in: (question, tf).
+    /// Per term, the example questions it occurs in: (question, tf), the
+    /// tf a BM25 weight after [`Matcher::finish`] as in [`Posting`].
     question_postings: Vec<Vec<(u32, f32)>>,
     /// Per example question, its fact and BM25 length factor.
     questions: Vec<(u32, f32)>,
@@ -277,8 +285,14 @@ pub struct Matcher {
     chat_patterns: Vec<(u32, bool)>,
     chat_means: Vec<String>,
     /// Known Latin words by character count, for typo correction.
-    words_by_len: Vec<Vec<String>>,
+    words_by_len: Vec<Vec<Box<str>>>,
     stemmer: Stemmer,
+}
+
+/// A term as read from text, with English words not yet stemmed.
+enum Piece<'a> {
+    Word(&'a str),
+    Term(Term<'a>),
 }
 
 /// What one piece of a question contributes to coverage.
@@ -302,60 +316,65 @@ impl Matcher {
     pub fn new(base: &FactBase) -> Matcher {
         text::warm_up();
         let mut m = Matcher::empty(base);
+        let mut vocab = Vocabulary::default();
         let mut lengths = Vec::with_capacity(base.facts().len());
-        let mut words: Vec<String> = Vec::new();
+        // Each English word seen, with its stem's id.
+        let mut words: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        let mut tf: FxHashMap<u32, (f32, bool)> = FxHashMap::default();
+        let texts: Vec<&str> = base
+            .facts()
+            .iter()
+            .flat_map(parts)
+            .map(|(_, t)| t)
+            .collect();
+        let mut normalized = normalize_all(&texts).into_iter();
         for (i, fact) in base.facts().iter().enumerate() {
-            let mut tf: HashMap<u32, (f32, bool)> = HashMap::new();
-            // Adds a text's terms to the fact's frequencies and returns them.
-            let mut add = |text: &str, weight: f32, m: &mut Matcher| -> Vec<u32> {
-                let norm = text::normalize(text);
-                for s in text::segments(&norm) {
-                    if let Segment::Word(_, w) = s {
-                        words.push(w.to_string());
-                    }
-                }
-                let ids: Vec<u32> = m
-                    .index_terms(&norm)
-                    .into_iter()
-                    .map(|t| m.intern(t))
-                    .collect();
+            tf.clear();
+            let first = m.questions.len() as u32;
+            for ((part, _), norm) in parts(fact).zip(&mut normalized) {
+                let mut ids = Vec::new();
+                m.each_piece(&norm, |piece| {
+                    ids.push(match piece {
+                        Piece::Term(t) => vocab.intern(t),
+                        // Each distinct word is stemmed once, and kept for
+                        // typo correction.
+                        Piece::Word(w) => match words.get(w) {
+                            Some(&id) => id,
+                            None => {
+                                let id = vocab.intern(Term::Word(&m.stemmer.stem(w)));
+                                words.insert(w.into(), id);
+                                id
+                            }
+                        },
+                    })
+                });
+                let weight = part.weight();
                 for &id in &ids {
                     let entry = tf.entry(id).or_default();
                     entry.0 += weight;
-                    entry.1 |= weight > ANSWER_WEIGHT;
+                    entry.1 |= part != Part::Answer;
                 }
-                ids
-            };
-            let first = m.questions.len() as u32;
-            for (_, list) in fact.questions.iter() {
-                for q in list {
-                    let ids = add(q, QUESTION_WEIGHT, &mut m);
+                if part == Part::Question {
                     // What the example says, read as a member's question is:
                     // "日本センターって何?" says all of itself.
-                    let read = m.read_chat(&text::normalize(q)).into_owned();
-                    let said: Vec<u32> = m
-                        .index_terms(&read)
-                        .iter()
-                        .filter_map(|t| m.terms.get(t).copied())
-                        .collect();
+                    let said = match m.read_chat(&norm) {
+                        Cow::Borrowed(_) => ids.clone(),
+                        Cow::Owned(read) => {
+                            let mut said = Vec::new();
+                            m.each_term(&read, |t| said.extend(vocab.get(t)));
+                            said
+                        }
+                    };
+                    m.question_postings.resize_with(vocab.len(), Vec::new);
                     m.index_question(i, ids, said);
                 }
             }
             m.fact_questions.push(first..m.questions.len() as u32);
-            for (_, list) in fact.keywords.iter() {
-                for k in list {
-                    add(k, KEYWORD_WEIGHT, &mut m);
-                }
-            }
-            // A fact's id names its topic ("trade-decline"), so it is a keyword too.
-            add(&fact.id, KEYWORD_WEIGHT, &mut m);
-            for (_, answer) in fact.answer.iter() {
-                add(answer, ANSWER_WEIGHT, &mut m);
-            }
             lengths.push(tf.values().map(|(tf, _)| tf).sum::<f32>());
-            let mut tf: Vec<_> = tf.into_iter().collect();
-            tf.sort_unstable_by_key(|(id, _)| *id);
-            for (id, (tf, strong)) in tf {
+            m.postings.resize_with(vocab.len(), Vec::new);
+            // Facts are indexed in order, so each term's postings stay
+            // sorted by fact, as `covered` needs.
+            for (&id, &(tf, strong)) in &tf {
                 m.postings[id as usize].push(Posting {
                     fact: i as u32,
                     tf,
@@ -363,6 +382,7 @@ impl Matcher {
                 });
             }
         }
+        m.vocab = vocab;
         m.finish(lengths, words);
         m
     }
@@ -393,7 +413,7 @@ impl Matcher {
             }
         }
         Matcher {
-            terms: HashMap::new(),
+            vocab: Vocabulary::default(),
             postings: Vec::new(),
             question_postings: Vec::new(),
             questions: Vec::new(),
@@ -410,15 +430,6 @@ impl Matcher {
             words_by_len: Vec::new(),
             stemmer: Stemmer::create(Algorithm::English),
         }
-    }
-
-    fn intern(&mut self, term: String) -> u32 {
-        let next = self.terms.len() as u32;
-        *self.terms.entry(term).or_insert_with(|| {
-            self.postings.push(Vec::new());
-            self.question_postings.push(Vec::new());
-            next
-        })
     }
 
     /// Indexes one example question on its own, so a question close to one
@@ -439,21 +450,21 @@ impl Matcher {
     /// the largest share of one example's distinct terms found among the
     /// question's. "what are the japan centers" says all of "What were the
     /// Japan Centers?", though every word of it is in every fact.
-    fn example_overlap(&self, terms: &[u32], fact: u32) -> f32 {
+    fn example_overlap(&self, terms: &TermSet, fact: u32) -> f32 {
         let range = self.fact_questions[fact as usize].clone();
         range
             .map(|q| {
                 let example = &self.question_terms[q as usize];
-                let shared = example
-                    .iter()
-                    .filter(|t| terms.binary_search(t).is_ok())
-                    .count();
+                let shared = example.iter().filter(|&&t| terms.contains(t)).count();
                 shared as f32 / example.len().max(1) as f32
             })
             .fold(0.0, f32::max)
     }
 
-    fn finish(&mut self, lengths: Vec<f32>, mut words: Vec<String>) {
+    fn finish(&mut self, lengths: Vec<f32>, words: FxHashMap<Box<str>, u32>) {
+        self.postings.resize_with(self.vocab.len(), Vec::new);
+        self.question_postings
+            .resize_with(self.vocab.len(), Vec::new);
         let n = lengths.len() as f32;
         let idf = |df: f32| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
         self.idf = self.postings.iter().map(|p| idf(p.len() as f32)).collect();
@@ -468,40 +479,56 @@ impl Matcher {
         for q in &mut self.questions {
             q.1 = K1 * (1.0 - QUESTION_B + QUESTION_B * q.1 / q_avg);
         }
-        words.sort_unstable();
-        words.dedup();
-        for w in words {
+        let bm25 = |tf: f32, length_factor: f32| tf * (K1 + 1.0) / (tf + length_factor);
+        for p in self.postings.iter_mut().flatten() {
+            p.tf = bm25(p.tf, self.length_factor[p.fact as usize]);
+        }
+        for (q, tf) in self.question_postings.iter_mut().flatten() {
+            *tf = bm25(*tf, self.questions[*q as usize].1);
+        }
+        for w in words.into_keys() {
             let len = w.chars().count();
             if self.words_by_len.len() <= len {
                 self.words_by_len.resize(len + 1, Vec::new());
             }
             self.words_by_len[len].push(w);
         }
+        for bucket in &mut self.words_by_len {
+            bucket.sort_unstable();
+        }
     }
 
-    /// The terms a stretch of normalised fact text is indexed under.
-    fn index_terms(&self, norm: &str) -> Vec<String> {
-        let mut out = Vec::new();
+    /// Calls `f` with each term a stretch of normalised text is indexed
+    /// under (a term may come more than once).
+    fn each_term(&self, norm: &str, mut f: impl FnMut(Term<'_>)) {
+        self.each_piece(norm, |piece| match piece {
+            Piece::Word(w) => f(Term::Word(&self.stemmer.stem(w))),
+            Piece::Term(t) => f(t),
+        });
+    }
+
+    /// [`Matcher::each_term`] with English words as written, not yet
+    /// stemmed: indexing a big base stems each distinct word once.
+    fn each_piece(&self, norm: &str, mut f: impl FnMut(Piece<'_>)) {
         for s in text::segments(norm) {
             match s {
-                Segment::Word(_, w) if !text::is_english_stopword(w) => out.push(self.word_term(w)),
+                Segment::Word(_, w) if !text::is_english_stopword(w) => f(Piece::Word(w)),
                 Segment::Word(..) => {}
                 Segment::Cjk(_, run) => {
-                    let chars: Vec<char> = run.chars().collect();
-                    out.extend(chars.windows(2).map(|p| bigram_term(p[0], p[1])));
-                    out.extend(chars.iter().map(|&c| unigram_term(c)));
+                    let mut previous = None;
+                    for c in run.chars() {
+                        if let Some(p) = previous {
+                            f(Piece::Term(Term::bigram(p, c)));
+                        }
+                        f(Piece::Term(Term::unigram(c)));
+                        previous = Some(c);
+                    }
                 }
             }
         }
-        out.extend(self.alias_matches(norm).map(|(_, _, g)| alias_term(g)));
-        out
-    }
-
-    fn word_term(&self, word: &str) -> String {
-        let mut t = String::with_capacity(word.len() + 1);
-        t.push('w');
-        t.push_str(&self.stemmer.stem(word));
-        t
+        for (_, _, g) in self.alias_matches(norm) {
+            f(Piece::Term(Term::alias(g)));
+        }
     }
 
     /// Alias names found in normalised text: (start, end, group).
@@ -556,7 +583,7 @@ impl Matcher {
             || self
                 .words_by_len
                 .get(len)
-                .is_some_and(|b| b.binary_search_by(|w| w.as_str().cmp(word)).is_ok())
+                .is_some_and(|b| b.binary_search_by(|w| (**w).cmp(word)).is_ok())
         {
             return word;
         }
@@ -564,13 +591,15 @@ impl Matcher {
         let mut best: Option<(usize, &str)> = None;
         for l in len.saturating_sub(max)..=len + max {
             // A typo seldom hits both the first and the last letter; checking
-            // them first skips the edit distance for almost every word.
+            // them first skips the edit distance for almost every word. The
+            // distance counts a swap of neighbours as one edit (optimal
+            // string alignment: no allocation, unlike full Damerau).
             let (first, last) = (word.chars().next(), word.chars().last());
             for known in self.words_by_len.get(l).into_iter().flatten() {
                 if known.chars().next() != first && known.chars().last() != last {
                     continue;
                 }
-                let d = strsim::damerau_levenshtein(word, known);
+                let d = strsim::osa_distance(word, known);
                 if d <= max && best.is_none_or(|(bd, _)| d < bd) {
                     best = Some((d, known));
                 }
@@ -581,12 +610,13 @@ impl Matcher {
 
     fn analyze(&self, norm: &str) -> Analysis {
         let mut a = Analysis::default();
-        let lookup = |t: &str| self.terms.get(t).copied();
         for s in text::segments(norm) {
             match s {
                 Segment::Word(_, w) if text::is_english_stopword(w) => {}
                 Segment::Word(offset, w) => {
-                    let term = lookup(&self.word_term(self.correct(w)));
+                    let term = self
+                        .vocab
+                        .get(Term::Word(&self.stemmer.stem(self.correct(w))));
                     self.push_unit(&mut a, (offset, w.len()), term, term.into_iter().collect());
                     if let Some(t) = term {
                         a.terms.push((t, 1.0));
@@ -596,7 +626,7 @@ impl Matcher {
             }
         }
         for (start, end, group) in self.alias_matches(norm) {
-            if let Some(t) = lookup(&alias_term(group)) {
+            if let Some(t) = self.vocab.get(Term::alias(group)) {
                 a.terms.push((t, 1.0));
                 self.merge_name(&mut a.units, start..end, t);
             }
@@ -632,11 +662,11 @@ impl Matcher {
         let chars: Vec<(usize, char)> = run.char_indices().map(|(i, c)| (offset + i, c)).collect();
         let bigrams: Vec<Option<u32>> = chars
             .windows(2)
-            .map(|p| self.terms.get(&bigram_term(p[0].1, p[1].1)).copied())
+            .map(|p| self.vocab.get(Term::bigram(p[0].1, p[1].1)))
             .collect();
         a.terms.extend(bigrams.iter().flatten().map(|&t| (t, 1.0)));
         for (i, &(at, c)) in chars.iter().enumerate() {
-            let unigram = self.terms.get(&unigram_term(c)).copied();
+            let unigram = self.vocab.get(Term::unigram(c));
             if let Some(t) = unigram.filter(|_| text::is_han(c)) {
                 a.terms.push((t, UNIGRAM_QUERY_WEIGHT));
             }
@@ -733,12 +763,10 @@ impl Matcher {
             }
             seen.push(t);
             for p in &self.postings[t as usize] {
-                let norm_tf = p.tf * (K1 + 1.0) / (p.tf + self.length_factor[p.fact as usize]);
-                scores.add(p.fact, idf * norm_tf);
+                scores.add(p.fact, idf * p.tf);
             }
-            for &(q, tf) in &self.question_postings[t as usize] {
-                let norm_tf = tf * (K1 + 1.0) / (tf + self.questions[q as usize].1);
-                question_scores.add(q, idf * norm_tf);
+            for &(q, weight) in &self.question_postings[t as usize] {
+                question_scores.add(q, idf * weight);
             }
         }
         // Each fact gains the score of its closest example question.
@@ -787,13 +815,12 @@ impl Matcher {
         let total: f32 = a.units.iter().map(|u| u.weight).sum();
         // The question's terms as an example question's are taken, for
         // comparing the two.
-        let mut terms: Vec<u32> = self
-            .index_terms(&read)
-            .iter()
-            .filter_map(|t| self.terms.get(t).copied())
-            .collect();
-        terms.sort_unstable();
-        terms.dedup();
+        let mut terms = TermSet::new(self.vocab.len());
+        self.each_term(&read, |t| {
+            if let Some(id) = self.vocab.get(t) {
+                terms.insert(id);
+            }
+        });
         for c in &mut candidates {
             c.covered = self.covered(&a, c.fact as u32);
             c.coverage = if total > 0.0 { c.covered / total } else { 0.0 };
@@ -871,6 +898,63 @@ impl Matcher {
     }
 }
 
+/// The part of a fact a text is, which says how much its terms count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Question,
+    Keyword,
+    Answer,
+}
+
+impl Part {
+    fn weight(self) -> f32 {
+        match self {
+            Part::Question => QUESTION_WEIGHT,
+            Part::Keyword => KEYWORD_WEIGHT,
+            Part::Answer => ANSWER_WEIGHT,
+        }
+    }
+}
+
+/// The texts of a fact the index reads: its example questions, keywords
+/// and id (which names its topic, "trade-decline", so it is a keyword
+/// too), and answers, in all three languages.
+fn parts(fact: &Fact) -> impl Iterator<Item = (Part, &str)> {
+    let questions = fact.questions.iter().flat_map(|(_, list)| list);
+    let keywords = fact.keywords.iter().flat_map(|(_, list)| list);
+    let answers = fact.answer.iter().map(|(_, answer)| answer);
+    questions
+        .map(|q| (Part::Question, q.as_str()))
+        .chain(keywords.map(|k| (Part::Keyword, k.as_str())))
+        .chain(std::iter::once((Part::Keyword, fact.id.as_str())))
+        .chain(answers.map(|a| (Part::Answer, a.as_str())))
+}
+
+/// Normalises many texts on every core: it is most of what indexing a big
+/// base costs, and each text is its own work.
+fn normalize_all(texts: &[&str]) -> Vec<String> {
+    /// Below this many texts per thread, a thread costs more than it saves.
+    const MIN_CHUNK: usize = 512;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = texts.len().div_ceil(threads).max(MIN_CHUNK);
+    if texts.len() <= chunk {
+        return texts.iter().map(|t| text::normalize(t)).collect();
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = texts
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || c.iter().map(|t| text::normalize(t)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 /// The `n` facts with the highest cosines, best first.
 fn closest(cosines: &[f32], n: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..cosines.len()).collect();
@@ -895,6 +979,24 @@ fn whole_word(norm: &str, start: usize, end: usize) -> bool {
     let bytes = norm.as_bytes();
     let boundary = |i: Option<&u8>| i.is_none_or(|b| !b.is_ascii_alphanumeric());
     boundary(start.checked_sub(1).and_then(|i| bytes.get(i))) && boundary(bytes.get(end))
+}
+
+/// A set of term ids, one bit each: the question's terms are looked up once
+/// per term of every example question of every candidate.
+struct TermSet(Vec<u64>);
+
+impl TermSet {
+    fn new(terms: usize) -> TermSet {
+        TermSet(vec![0; terms.div_ceil(64)])
+    }
+
+    fn insert(&mut self, t: u32) {
+        self.0[t as usize / 64] |= 1 << (t % 64);
+    }
+
+    fn contains(&self, t: u32) -> bool {
+        self.0[t as usize / 64] & (1 << (t % 64)) != 0
+    }
 }
 
 /// Scores by dense index, remembering which were touched so reading them
@@ -935,23 +1037,4 @@ impl Accumulator {
     fn iter(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
         self.touched.iter().map(|&i| (i, self.scores[i as usize]))
     }
-}
-
-fn bigram_term(a: char, b: char) -> String {
-    let mut t = String::with_capacity(9);
-    t.push('b');
-    t.push(a);
-    t.push(b);
-    t
-}
-
-fn unigram_term(c: char) -> String {
-    let mut t = String::with_capacity(5);
-    t.push('u');
-    t.push(c);
-    t
-}
-
-fn alias_term(group: u32) -> String {
-    format!("a{group}")
 }

@@ -17,23 +17,73 @@ pub fn normalize(text: &str) -> String {
     if text.is_ascii() {
         return normalize_ascii(text);
     }
-    let lowered = |c: char| c.to_lowercase();
-    let word = |c: char| if is_word_char(c) { c } else { ' ' };
-    // Most text is already NFKC (the check is far cheaper than composing).
-    let folded: String = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
-        text.chars().flat_map(lowered).map(word).collect()
+    // Most text is already NFKC (the check is far cheaper than composing,
+    // and a glance at the characters cheaper still).
+    let folded = if text.chars().all(|c| simple_nfkc(c).is_some()) {
+        fold(text.chars().filter_map(simple_nfkc), text.len())
+    } else if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        fold(text.chars(), text.len())
     } else {
-        text.nfkc().flat_map(lowered).map(word).collect()
+        fold(text.nfkc(), text.len())
     };
-    let folded = simplify(folded);
-    let mut out = String::with_capacity(folded.len());
-    for word in folded.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
+    simplify(folded)
+}
+
+/// Lower case, anything but a word character to a space, one space between
+/// words and none at the ends. CJK characters have no case and are word
+/// characters: they skip both lookups, the slow part for Chinese and
+/// Japanese text.
+fn fold(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    let mut space = false;
+    let mut push = |c: char, out: &mut String| {
+        if c == ' ' {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
         }
-        out.push_str(word);
+    };
+    for c in chars {
+        if is_cjk(c) {
+            push(c, &mut out);
+            continue;
+        }
+        for l in c.to_lowercase() {
+            push(if is_word_char(l) { l } else { ' ' }, &mut out);
+        }
     }
     out
+}
+
+/// What NFKC makes of a character whatever surrounds it, for the
+/// characters most text is made of: ASCII, kana and ideographs stay as they
+/// are (not the voiced-sound marks, iteration marks or compatibility
+/// ideographs), full-width ASCII becomes ASCII. None for any other.
+fn simple_nfkc(c: char) -> Option<char> {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        '\u{3000}' => Some(' '),
+        _ if surely_nfkc(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// The characters NFKC leaves as they are, of those [`simple_nfkc`] knows.
+fn surely_nfkc(c: char) -> bool {
+    c.is_ascii()
+        || matches!(c,
+            '\u{3041}'..='\u{3096}' // hiragana
+            | '\u{30A1}'..='\u{30FA}' // katakana
+            | '\u{30FC}' // prolonged sound mark
+            | '\u{3400}'..='\u{4DBF}'
+            | '\u{4E00}'..='\u{9FFF}'
+            | '\u{3001}'..='\u{3002}' // 、。
+            | '\u{300C}'..='\u{300F}' // 「」『』
+        )
 }
 
 /// [`normalize`] for ASCII text, which NFKC and the Chinese conversion
@@ -303,6 +353,31 @@ pub fn is_small_talk(normalized: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simple_nfkc_is_nfkc() {
+        let simple: Vec<(char, char)> = (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter_map(|c| Some((c, simple_nfkc(c)?)))
+            .collect();
+        assert!(simple.len() > 27_000, "the kana and ideographs are in");
+        for (c, nfkc) in simple {
+            assert_eq!(
+                c.to_string().nfkc().collect::<String>(),
+                nfkc.to_string(),
+                "{c:?}"
+            );
+            // Nor does it combine with what comes before or after it.
+            for other in ['か', 'a', 'ア', '日'] {
+                let pair: String = [other, c].into_iter().collect();
+                let expected: String = [other, nfkc].into_iter().collect();
+                assert_eq!(pair.nfkc().collect::<String>(), expected, "{other}{c}");
+                let pair: String = [c, other].into_iter().collect();
+                let expected: String = [nfkc, other].into_iter().collect();
+                assert_eq!(pair.nfkc().collect::<String>(), expected, "{c}{other}");
+            }
+        }
+    }
 
     /// The bits of [`TRADITIONAL`], computed from the converter.
     fn traditional_bits() -> Vec<u8> {
