@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_MODERATORS_LANG: crate::core::Lang = crate::core::Lang::En;
 
 /// `moderators_lang`'s default.
+#[cfg(any(feature = "matrix", feature = "discord"))]
 fn default_moderators_lang() -> crate::core::Lang {
     DEFAULT_MODERATORS_LANG
 }
@@ -37,6 +38,7 @@ fn default_moderators_lang() -> crate::core::Lang {
 /// A reply language as a setting: `ja`, `zh` or `en` (also `japanese`,
 /// `中文` and the other names `!lang` takes), refused with the choices
 /// otherwise.
+#[cfg(any(feature = "matrix", feature = "discord"))]
 fn lang<'de, D: serde::Deserializer<'de>>(d: D) -> Result<crate::core::Lang, D::Error> {
     let text = String::deserialize(d)?;
     text.parse().map_err(|_| {
