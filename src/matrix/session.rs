@@ -124,7 +124,7 @@ async fn build(config: &MatrixConfig, store: &Store<'_>) -> Result<Client, Failu
         .sqlite_store(&path, store.passphrase)
         .request_config(RequestConfig::new().timeout(Duration::from_secs(30)))
         .with_encryption_settings(encryption_settings())
-        .with_decryption_settings(decryption_settings(config.sender_trust))
+        .with_decryption_settings(config.sender_trust.decryption_settings())
         .build()
         .await
         .map_err(|e| {
@@ -150,14 +150,17 @@ fn encryption_settings() -> EncryptionSettings {
     }
 }
 
-/// The sender rule as matrix-sdk takes it (its crypto crate's type).
-fn decryption_settings(trust: SenderTrust) -> DecryptionSettings {
-    DecryptionSettings {
-        sender_device_trust_requirement: match trust {
-            SenderTrust::Untrusted => TrustRequirement::Untrusted,
-            SenderTrust::CrossSignedOrLegacy => TrustRequirement::CrossSignedOrLegacy,
-            SenderTrust::CrossSigned => TrustRequirement::CrossSigned,
-        },
+impl SenderTrust {
+    /// The rule as matrix-sdk takes it (its crypto crate's type): for the
+    /// bot's client, and for test clients that read like a strict one.
+    pub fn decryption_settings(self) -> DecryptionSettings {
+        DecryptionSettings {
+            sender_device_trust_requirement: match self {
+                SenderTrust::Untrusted => TrustRequirement::Untrusted,
+                SenderTrust::CrossSignedOrLegacy => TrustRequirement::CrossSignedOrLegacy,
+                SenderTrust::CrossSigned => TrustRequirement::CrossSigned,
+            },
+        }
     }
 }
 
@@ -316,7 +319,7 @@ mod tests {
         for trust in SenderTrust::ALL {
             let client = Client::builder()
                 .homeserver_url("http://127.0.0.1:9")
-                .with_decryption_settings(decryption_settings(trust))
+                .with_decryption_settings(trust.decryption_settings())
                 .build()
                 .await
                 .unwrap();

@@ -28,7 +28,6 @@ use matrix_sdk::ruma::events::room::message::{
 };
 use matrix_sdk::ruma::{EventId, Int, OwnedEventId, OwnedRoomId, OwnedUserId, UserId};
 use matrix_sdk::{Client, Room};
-use matrix_sdk_crypto::{DecryptionSettings, TrustRequirement};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -133,7 +132,7 @@ impl Member {
     pub async fn login_requiring(synapse: &Synapse, localpart: &str, trust: SenderTrust) -> Member {
         let client = Client::builder()
             .homeserver_url(synapse.url())
-            .with_decryption_settings(decryption_settings(trust))
+            .with_decryption_settings(trust.decryption_settings())
             .build()
             .await
             .expect("member client");
@@ -331,17 +330,6 @@ impl Member {
             },
         )
         .await;
-    }
-}
-
-/// matrix-sdk's `DecryptionSettings` for a sender rule.
-fn decryption_settings(trust: SenderTrust) -> DecryptionSettings {
-    DecryptionSettings {
-        sender_device_trust_requirement: match trust {
-            SenderTrust::Untrusted => TrustRequirement::Untrusted,
-            SenderTrust::CrossSignedOrLegacy => TrustRequirement::CrossSignedOrLegacy,
-            SenderTrust::CrossSigned => TrustRequirement::CrossSigned,
-        },
     }
 }
 
