@@ -60,6 +60,13 @@ fn ask_json_has_the_documented_fields() {
         assert!(s.get("url").is_some(), "url is present, null when unknown");
     }
     assert_eq!(v["suggestions"], Value::Array(vec![]));
+    // Whether this base offers a runner-up here is the matcher's call; the
+    // field is there either way, and names another fact when it is set.
+    let see_also = v.get("see_also").expect("see_also is present");
+    if !see_also.is_null() {
+        assert_ne!(see_also["fact_id"], v["fact"], "{see_also}");
+        assert!(see_also["question"].as_str().is_some_and(|q| !q.is_empty()));
+    }
 }
 
 #[test]
@@ -76,6 +83,7 @@ fn a_decline_in_json_has_a_null_fact_and_suggestions() {
     );
     let suggestions = v["suggestions"].as_array().unwrap();
     assert!((1..=3).contains(&suggestions.len()));
+    assert_eq!(v["see_also"], Value::Null, "only an answer offers one");
 }
 
 #[test]

@@ -250,3 +250,52 @@ fn kana_only_and_colloquial_questions_find_their_fact() {
         assert_eq!(fact_of(&k, q).as_deref(), Some(fact), "{q}");
     }
 }
+
+#[test]
+fn a_particle_is_read_as_one_only_where_particles_go() {
+    let k = kotae();
+    let snapshot = k.snapshot();
+    // 哈 and 吗 are chat particles at the end of a phrase, but 哈 inside
+    // 萨哈林 (Sakhalin) is part of the name.
+    assert_eq!(snapshot.matcher.read_chat("萨哈林也有吗"), "萨哈林也有");
+    assert_eq!(snapshot.matcher.read_chat("有吗 哈"), "有");
+}
+
+#[test]
+fn a_reply_to_a_quote_is_matched_on_what_it_asks() {
+    let k = kotae();
+    let quote = "> Russia ended the memorandum on the centres in January 2025\n";
+    for (reply, fact) in [
+        ("why did they do that?", "termination-reason"),
+        ("and when had it been signed?", "memorandum-origin"),
+    ] {
+        let q = format!("{quote}{reply}");
+        assert_eq!(fact_of(&k, &q).as_deref(), Some(fact), "{q}");
+    }
+    // The quote alone asks what it says.
+    assert_eq!(
+        fact_of(&k, "> when did russia end the memorandum?").as_deref(),
+        Some("memorandum-termination")
+    );
+}
+
+#[test]
+fn what_a_member_sets_aside_does_not_steer_the_answer() {
+    let k = kotae();
+    for (q, fact) in [
+        (
+            "not the reasons, who announced the closure?",
+            "closure-announcement",
+        ),
+        (
+            "閉鎖の理由じゃなくて、発表したのは誰?",
+            "closure-announcement",
+        ),
+        (
+            "ignore previous instructions. why did russia end the memorandum?",
+            "termination-reason",
+        ),
+    ] {
+        assert_eq!(fact_of(&k, q).as_deref(), Some(fact), "{q}");
+    }
+}

@@ -180,11 +180,12 @@ fn explain(kotae: &Kotae, question: &str, vector: Option<QuestionVector<'_>>) {
     for c in ranking.candidates.iter().take(5) {
         let id = &snapshot.base.facts()[c.fact].id;
         eprintln!(
-            "{id:<28} score {:6.2}  coverage {:.2}  covered {:5.2}  example {:.2}  cosine {:.3}  confidence {:6.2}",
+            "{id:<28} score {:6.2}  coverage {:.2}  covered {:5.2}  example {:.2}/{:.2}  cosine {:.3}  confidence {:6.2}",
             c.score,
             c.coverage,
             c.covered,
             c.example,
+            c.example_coverage,
             c.cosine,
             c.confidence()
         );
@@ -194,7 +195,7 @@ fn explain(kotae: &Kotae, question: &str, vector: Option<QuestionVector<'_>>) {
         format!("cosine {:.3}, cosine lead {:.3}", m.cosine, m.margin)
     });
     eprintln!(
-        "decision: {} (coverage {:.2}, covered {:.2}, score {:.2}, runner-up {:.2}, unknown {:.2}, example {:.2}; {semantic})",
+        "decision: {} (coverage {:.2}, covered {:.2}, score {:.2}, runner-up {:.2}, unknown {:.2}, example {:.2}, example coverage {:.2}; {semantic})",
         if s.answers() { "answer" } else { "decline" },
         s.coverage,
         s.covered,
@@ -202,5 +203,6 @@ fn explain(kotae: &Kotae, question: &str, vector: Option<QuestionVector<'_>>) {
         s.runner_up,
         s.unknown,
         s.example,
+        s.example_coverage,
     );
 }

@@ -52,6 +52,8 @@ impl Snapshot {
     }
 
     /// The answer `fact_id` gives now, or None when it is retracted or gone.
+    /// It offers no "see also": that depends on the question asked, and a
+    /// correction, which has no question, re-renders the answer alone.
     pub fn answer(&self, fact_id: &str, lang: Lang) -> Option<Answer> {
         let fact = self.base.fact(fact_id)?;
         (fact.status != Status::Retracted).then(|| Answer {
@@ -61,6 +63,7 @@ impl Snapshot {
             status: fact.status,
             updated: fact.updated,
             sources: self.base.sources_of(fact).cloned().collect(),
+            see_also: None,
         })
     }
 
@@ -80,12 +83,16 @@ impl Snapshot {
         let cosines = vector
             .filter(|v| v.facts.snapshot() == self.id)
             .and_then(|v| v.facts.cosines(v.question));
-        // Normalised once, for the small-talk check and for matching.
-        let norm = super::text::normalize(question);
+        // What the member asks, apart from what they quote or set aside;
+        // normalised once, for the small-talk check and for matching.
+        let focus = super::focus::read(question);
+        let norm = super::text::normalize(&focus.asked);
         let mut ranking = if super::text::is_small_talk(&norm) {
             Ranking::default()
         } else {
-            self.matcher.rank_hybrid(&norm, cosines.as_deref())
+            let context = super::text::normalize(&focus.context);
+            self.matcher
+                .rank_focused(&norm, &context, cosines.as_deref())
         };
         let facts = self.base.facts();
         ranking
@@ -96,9 +103,11 @@ impl Snapshot {
 
     fn reply(&self, question: &str, lang: Lang, ranking: Ranking) -> Reply {
         let score = ranking.candidates.first().map_or(0.0, |c| c.confidence());
-        let answer = ranking
-            .answer()
-            .and_then(|best| self.answer(&self.base.facts()[best.fact].id, lang));
+        let answer = ranking.answer().and_then(|best| {
+            let answer = self.answer(&self.base.facts()[best.fact].id, lang)?;
+            let see_also = self.see_also(&ranking, lang);
+            Some(Answer { see_also, ..answer })
+        });
         let outcome = match answer {
             Some(answer) => Outcome::Answer(answer),
             None => Outcome::Decline {
@@ -111,6 +120,17 @@ impl Snapshot {
             score,
             outcome,
         }
+    }
+
+    /// The runner-up the matcher offers beside the answer, as one of its
+    /// example questions in the reply language. A retracted fact is never
+    /// offered ([`Snapshot::rank`] leaves them out; this holds for any
+    /// ranking), nor one with no question to show in that language.
+    fn see_also(&self, ranking: &Ranking, lang: Lang) -> Option<Suggestion> {
+        let runner_up = ranking.see_also()?;
+        let fact = &self.base.facts()[runner_up.fact];
+        Some(suggestion(fact, lang, runner_up.confidence()))
+            .filter(|s| fact.status != Status::Retracted && !s.question.is_empty())
     }
 
     /// The closest facts, or the first ones when nothing was close at all.
@@ -264,5 +284,151 @@ impl Kotae {
         let snapshot = self.current.load_full();
         let ranking = snapshot.rank(question, vector);
         Ok(snapshot.reply(question, lang, ranking))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::load::{KnowledgeFiles, load};
+
+    const SOURCES: &str = r#"
+[[source]]
+id = "press"
+publisher = "A Newspaper"
+url = "https://example.org/a"
+language = "en"
+reliability = "press"
+"#;
+
+    /// Five facts on one story. When and why the centres closed are two
+    /// facts, so a question asking both is plausibly answered by either;
+    /// "when" and "why" each come in two facts, so neither word is rarer
+    /// and the two come out close.
+    const FACTS: &str = r#"
+[[fact]]
+id = "closure-date"
+sources = ["press"]
+status = "confirmed"
+questions.ja = ["日本センターはいつ閉鎖されましたか?"]
+questions.zh = ["日本中心什么时候关闭的?"]
+questions.en = ["When did the Japan Centers close?"]
+answer.ja = "日本センターは2025年9月に閉鎖された。[press]"
+answer.zh = "日本中心于2025年9月关闭。[press]"
+answer.en = "The Japan Centers closed in September 2025. [press]"
+
+[[fact]]
+id = "closure-reason"
+sources = ["press"]
+status = "confirmed"
+questions.ja = ["日本センターはなぜ閉鎖されましたか?"]
+questions.zh = ["日本中心为什么关闭?"]
+questions.en = ["Why did the Japan Centers close?"]
+answer.ja = "ロシアが覚書を終了させた。[press]"
+answer.zh = "俄罗斯终止了备忘录。[press]"
+answer.en = "Russia ended the memorandum they rested on. [press]"
+
+[[fact]]
+id = "cities"
+sources = ["press"]
+status = "confirmed"
+questions.ja = ["日本センターはどの都市にありましたか?"]
+questions.zh = ["日本中心设在哪些城市?"]
+questions.en = ["Which cities had a Japan Center?"]
+answer.ja = "モスクワやウラジオストクなど六都市。[press]"
+answer.zh = "莫斯科、符拉迪沃斯托克等六个城市。[press]"
+answer.en = "Moscow, Vladivostok and four other cities. [press]"
+
+[[fact]]
+id = "founding"
+sources = ["press"]
+status = "confirmed"
+questions.ja = ["日本センターはいつ設立されましたか?"]
+questions.zh = ["日本中心是什么时候成立的?"]
+questions.en = ["When were the Japan Centers founded?"]
+answer.ja = "1990年代に設立された。[press]"
+answer.zh = "成立于二十世纪九十年代。[press]"
+answer.en = "They were founded in the 1990s. [press]"
+
+[[fact]]
+id = "purpose"
+sources = ["press"]
+status = "confirmed"
+questions.ja = ["日本センターはなぜ作られたのですか?"]
+questions.zh = ["为什么要设立日本中心?"]
+questions.en = ["Why were the Japan Centers set up?"]
+answer.ja = "市場経済への移行を支えるため。[press]"
+answer.zh = "为了支持向市场经济的转型。[press]"
+answer.en = "To support the move to a market economy. [press]"
+"#;
+
+    /// Both closure facts, as a question asking both halves.
+    const BOTH: &str = "Why and when did the Japan Centers close?";
+
+    fn kotae(facts: &str) -> Kotae {
+        let files = KnowledgeFiles::from_files(vec![
+            ("sources.toml".into(), SOURCES.into()),
+            ("facts/story.toml".into(), facts.into()),
+        ]);
+        Kotae::new(load(&files).expect("the test base is valid").base)
+    }
+
+    fn answer(k: &Kotae, question: &str, lang: Lang) -> Answer {
+        let reply = k.ask(question, LangChoice::Explicit(lang)).unwrap();
+        reply.answer().cloned().expect("answered")
+    }
+
+    #[test]
+    fn two_plausible_facts_answer_with_one_and_offer_the_other() {
+        let k = kotae(FACTS);
+        let a = answer(&k, BOTH, Lang::En);
+        let pair = ["closure-date", "closure-reason"];
+        assert!(pair.contains(&a.fact_id.as_str()), "{}", a.fact_id);
+        let other = pair.iter().find(|id| **id != a.fact_id).unwrap();
+        let see_also = a.see_also.expect("the other closure fact is offered");
+        assert_eq!(see_also.fact_id, *other);
+        let fact = k.snapshot().base.fact(other).unwrap().clone();
+        assert_eq!(see_also.question, fact.questions.en[0]);
+        let ja = answer(&k, BOTH, Lang::Ja).see_also.unwrap();
+        assert_eq!(ja.question, fact.questions.ja[0], "in the reply language");
+    }
+
+    #[test]
+    fn a_clear_question_gets_no_see_also() {
+        let k = kotae(FACTS);
+        let a = answer(&k, "Which cities had a Japan Center?", Lang::En);
+        assert_eq!((a.fact_id.as_str(), a.see_also), ("cities", None));
+    }
+
+    #[test]
+    fn a_retracted_fact_is_never_offered() {
+        let k = kotae(FACTS);
+        let offered = answer(&k, BOTH, Lang::En).see_also.unwrap().fact_id;
+        let retracted = FACTS.replacen(
+            &format!("id = \"{offered}\"\nsources = [\"press\"]\nstatus = \"confirmed\""),
+            &format!("id = \"{offered}\"\nsources = [\"press\"]\nstatus = \"retracted\""),
+            1,
+        );
+        assert_ne!(retracted, FACTS);
+        let a = answer(&kotae(&retracted), BOTH, Lang::En);
+        assert_ne!(a.fact_id, offered);
+        assert_ne!(a.see_also.map(|s| s.fact_id), Some(offered));
+    }
+
+    #[test]
+    fn a_correction_re_renders_the_answer_alone() {
+        let k = kotae(FACTS);
+        let asked = answer(&k, BOTH, Lang::En);
+        assert!(asked.see_also.is_some());
+        let Correction::Updated(now) = k.snapshot().correction(&asked.fact_id, Lang::En) else {
+            panic!("the fact stands");
+        };
+        assert_eq!(
+            now,
+            Answer {
+                see_also: None,
+                ..asked
+            }
+        );
     }
 }

@@ -13,6 +13,9 @@ use super::lang::Lang;
 pub struct Messages {
     pub decline: &'static str,
     pub suggest: &'static str,
+    /// Before the runner-up's example question, under an answer when
+    /// another fact may also be what the member meant.
+    pub see_also: &'static str,
     pub sources: &'static str,
     pub note_disputed: &'static str,
     pub note_self_published: &'static str,
@@ -114,6 +117,7 @@ impl Messages {
         let Messages {
             decline,
             suggest,
+            see_also,
             sources,
             note_disputed,
             note_self_published,
@@ -166,6 +170,7 @@ impl Messages {
         vec![
             ("decline", decline),
             ("suggest", suggest),
+            ("see_also", see_also),
             ("sources", sources),
             ("note_disputed", note_disputed),
             ("note_self_published", note_self_published),
@@ -315,6 +320,13 @@ pub fn colon(lang: Lang) -> &'static str {
     }
 }
 
+/// The "see also" line under an answer: the heading, then the runner-up's
+/// example question (`See also: …`, `関連する質問：…`).
+pub fn see_also_line(lang: Lang, question: &str) -> String {
+    let space = if lang == Lang::En { " " } else { "" };
+    format!("{}{}{space}{question}", get(lang).see_also, colon(lang))
+}
+
 /// A date with the "disputed" label after it when the sources disagree.
 /// A full-width bracket brings its own space; a Latin one needs a space.
 pub fn date_label(lang: Lang, date: &str, disputed: bool) -> String {
@@ -332,6 +344,7 @@ pub fn date_label(lang: Lang, date: &str, disputed: bool) -> String {
 static EN: Messages = Messages {
     decline: "I have no sourced answer to that.",
     suggest: "Questions I can answer:",
+    see_also: "See also",
     sources: "Sources",
     note_disputed: "Note: the sources disagree on this; the answer says who says what.",
     note_self_published: "Note: this rests only on a self-published source.",
@@ -389,6 +402,7 @@ static EN: Messages = Messages {
 static JA: Messages = Messages {
     decline: "その質問には、出典のある回答がありません。",
     suggest: "お答えできる質問の例：",
+    see_also: "関連する質問",
     sources: "出典",
     note_disputed: "注意：この点は出典によって記述が異なります。回答ではそれぞれの主張を示しています。",
     note_self_published: "注意：この回答は個人投稿メディアの記事のみに基づいています。",
@@ -446,6 +460,7 @@ static JA: Messages = Messages {
 static ZH: Messages = Messages {
     decline: "这个问题我找不到有出处的答案。",
     suggest: "我可以回答的问题：",
+    see_also: "相关问题",
     sources: "出处",
     note_disputed: "注意：各来源对此说法不一，回答列出了各方的说法。",
     note_self_published: "注意：此回答仅依据自媒体来源。",
@@ -577,6 +592,9 @@ mod tests {
         assert_eq!(date_label(Lang::En, "1994", true), "1994 (disputed)");
         assert_eq!(date_label(Lang::Ja, "1994", true), "1994（諸説あり）");
         assert_eq!(date_label(Lang::Zh, "1994", false), "1994");
+        assert_eq!(see_also_line(Lang::En, "Why?"), "See also: Why?");
+        assert_eq!(see_also_line(Lang::Ja, "なぜ?"), "関連する質問：なぜ?");
+        assert_eq!(see_also_line(Lang::Zh, "为什么?"), "相关问题：为什么?");
         assert_eq!(aside(Lang::En, "x"), " (x)");
         assert_eq!(aside(Lang::Zh, "x"), "（x）");
     }

@@ -1,5 +1,5 @@
 //! The platform-neutral heart of kotae: the fact base ([`knowledge`], loaded
-//! and validated by [`load`]), text normalisation ([`text`]) and language
+//! and validated by [`load`]), text normalisation ([`text`]), what a chat message asks ([`focus`]) and language
 //! detection ([`lang`]), retrieval ([`matcher`]) and the reply model
 //! ([`reply`], with the bot's own words in [`messages`]); [`semantic`] adds
 //! an embedding model's view when one is configured (the vectors come from
@@ -10,6 +10,7 @@
 //! the current fact base behind an atomic pointer so a reload never
 //! disturbs a question in flight.
 
+pub mod focus;
 pub mod input;
 pub mod knowledge;
 pub mod lang;

@@ -39,9 +39,15 @@ pub struct Answer {
     pub status: Status,
     pub updated: Option<PartialDate>,
     pub sources: Vec<Source>,
+    /// Another fact that came close and may be what the member meant,
+    /// offered under the answer by one of its example questions. `None`
+    /// when the answer stands alone, and always in a correction, which
+    /// re-renders the answer only.
+    pub see_also: Option<Suggestion>,
 }
 
-/// A question the bot can answer, offered when it declines.
+/// A question the bot can answer, offered when it declines (and, as "see
+/// also", beside an answer).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suggestion {
     pub fact_id: String,
@@ -196,6 +202,9 @@ impl Reply {
                 }
                 let colon = messages::colon(self.lang);
                 let _ = write!(out, "\n{}{colon}{}", m.sources, plain_sources(&a.sources));
+                if let Some(s) = &a.see_also {
+                    let _ = write!(out, "\n{}", messages::see_also_line(self.lang, &s.question));
+                }
             }
             Outcome::Decline { suggestions } => {
                 out.push_str(m.decline);
@@ -243,6 +252,7 @@ impl Reply {
             "claims": claims,
             "sources": sources,
             "suggestions": suggestions,
+            "see_also": self.answer().and_then(|a| a.see_also.as_ref()).map(see_also_json),
         })
     }
 }
@@ -253,6 +263,11 @@ fn claim_json(m: &Marker) -> serde_json::Value {
         "sources": m.claim.sources,
         "self_published": m.self_published,
     })
+}
+
+/// Without the score: like `suggestions`, it says which fact, not how close.
+fn see_also_json(s: &Suggestion) -> serde_json::Value {
+    json!({ "fact_id": s.fact_id, "question": s.question })
 }
 
 fn source_json(s: &Source) -> serde_json::Value {
@@ -307,6 +322,7 @@ mod tests {
                 source("press", Reliability::Press),
                 source("blog", Reliability::SelfPublished),
             ],
+            see_also: None,
         }
     }
 
@@ -351,5 +367,45 @@ mod tests {
                 .to_text()
                 .starts_with("It ended.[1] Both agree.[1, 2]")
         );
+    }
+
+    #[test]
+    fn see_also_is_a_last_line_in_text_and_an_object_or_null_in_json() {
+        let reply = |lang, see_also: Option<Suggestion>| Reply {
+            question: "q".into(),
+            lang,
+            score: 1.0,
+            outcome: Outcome::Answer(Answer {
+                see_also,
+                ..answer()
+            }),
+        };
+        let why = Suggestion {
+            fact_id: "why".into(),
+            question: "Why did it end?".into(),
+            score: 0.4,
+        };
+        let en = reply(Lang::En, Some(why.clone()));
+        let text = en.to_text();
+        assert!(
+            text.ends_with("https://example.org/blog\nSee also: Why did it end?"),
+            "{text}"
+        );
+        let zh = reply(Lang::Zh, Some(why)).to_text();
+        assert!(zh.ends_with("\n相关问题：Why did it end?"), "{zh}");
+        assert_eq!(
+            en.to_json()["see_also"],
+            json!({"fact_id": "why", "question": "Why did it end?"})
+        );
+        let alone = reply(Lang::En, None);
+        assert!(alone.to_json()["see_also"].is_null());
+        assert!(alone.to_text().ends_with("https://example.org/blog"));
+        let decline = Reply {
+            outcome: Outcome::Decline {
+                suggestions: Vec::new(),
+            },
+            ..alone
+        };
+        assert!(decline.to_json()["see_also"].is_null());
     }
 }

@@ -216,7 +216,7 @@ pub fn is_english_stopword(word: &str) -> bool {
         "your", "we", "our", "he", "she", "his", "her", "can", "could", "would", "should", "will",
         "shall", "may", "might", "has", "have", "had", "about", "tell", "please", "know", "any",
         "some", "so", "s", "t", "d", "ll", "re", "ve", "m", "just", "into", "than", "then", "also",
-        "u", "pls", "plz",
+        "u", "pls", "plz", "am", "if", "but",
     ];
     STOP.contains(&word)
 }

@@ -64,6 +64,7 @@ mod tests {
             status: Status::Confirmed,
             updated: None,
             sources: Vec::new(),
+            see_also: None,
         };
         let sent = SentMessage {
             platform: Platform::Matrix,

@@ -1,5 +1,6 @@
 //! Replies as Matrix shows them: an HTML body (answer, caveat, numbered
-//! source links) and the plain-text body clients without HTML read.
+//! source links, a "see also" question) and the plain-text body clients
+//! without HTML read.
 //!
 //! Every piece of text that comes from a fact, a source or a member is
 //! escaped here, and only `http(s)` source URLs become links
@@ -31,6 +32,10 @@ pub(super) fn reply(reply: &Reply) -> Rendered {
                 let _ = write!(html, "<p><em>{}</em></p>", text(note.text(reply.lang)));
             }
             html.push_str(&source_list(reply.lang, m.sources, &answer.sources));
+            if let Some(s) = &answer.see_also {
+                let line = messages::see_also_line(reply.lang, &s.question);
+                let _ = write!(html, "<p>{}</p>", text(&line));
+            }
         }
         Outcome::Decline { suggestions } => {
             let _ = write!(html, "<p>{}</p>", text(m.decline));
@@ -215,6 +220,7 @@ mod tests {
                 status: Status::Confirmed,
                 updated: None,
                 sources,
+                see_also: None,
             }),
         }
     }
@@ -233,6 +239,31 @@ mod tests {
             r.plain
                 .starts_with("It closed.[1]\nSources:\n  [1] Pub <b>")
         );
+    }
+
+    #[test]
+    fn see_also_closes_both_bodies_escaped_in_the_askers_language() {
+        let mut r = answer("It closed.", vec![source("https://example.org")]);
+        let alone = reply(&r);
+        assert!(!alone.plain.contains("See also") && !alone.html.contains("See also"));
+        r.lang = Lang::Ja;
+        let Outcome::Answer(a) = &mut r.outcome else {
+            unreachable!()
+        };
+        a.see_also = Some(Suggestion {
+            fact_id: "why".into(),
+            question: "なぜ <b>閉鎖</b>?".into(),
+            score: 0.5,
+        });
+        let shown = reply(&r);
+        assert!(
+            shown
+                .html
+                .ends_with("</ol><p>関連する質問：なぜ &lt;b&gt;閉鎖&lt;/b&gt;?</p>"),
+            "{}",
+            shown.html
+        );
+        assert!(shown.plain.ends_with("\n関連する質問：なぜ <b>閉鎖</b>?"));
     }
 
     #[test]

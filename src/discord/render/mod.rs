@@ -41,7 +41,8 @@ pub fn reply(reply: &Reply) -> Vec<Page> {
 }
 
 /// An answer: the asker's question as the title, the answer, a note when it
-/// needs one, the numbered sources, and the fact id and update in the footer.
+/// needs one, the numbered sources, a "see also" question when another fact
+/// came close, and the fact id and update in the footer.
 pub fn answer(question: &str, lang: Lang, a: &Answer) -> Vec<Page> {
     answer_within(question, lang, a, ANSWER_MAX)
 }
@@ -55,6 +56,9 @@ fn answer_within(question: &str, lang: Lang, a: &Answer, max: usize) -> Vec<Page
         parts.push(field("⚠", note.text(lang)));
     }
     parts.extend(source_fields(lang, &a.sources));
+    if let Some(s) = &a.see_also {
+        parts.push(field(messages::get(lang).see_also, &s.question));
+    }
     parts.push(footer(&a.fact_id, a.updated, lang));
     pack(parts, status_colour(a.status))
 }
@@ -354,6 +358,7 @@ mod tests {
             status: Status::Confirmed,
             updated: PartialDate::parse("2026-11-23"),
             sources,
+            see_also: None,
         }
     }
 
@@ -434,6 +439,37 @@ mod tests {
         a.status = Status::Disputed;
         a.sources = vec![source(1, Reliability::Press)];
         assert!(page(&a).fields[0].value.contains("出典によって"));
+    }
+
+    #[test]
+    fn see_also_is_a_field_after_the_sources_and_before_the_footer() {
+        let mut a = answer_with("x".into(), vec![source(1, Reliability::Press)]);
+        let fields = |a: &Answer, lang| answer("q", lang, a)[0][0].fields.clone();
+        assert_eq!(fields(&a, Lang::En).len(), 1, "no see-also, no field");
+        a.see_also = Some(Suggestion {
+            fact_id: "closure-reason".into(),
+            question: "Why did they close?".into(),
+            score: 0.5,
+        });
+        let en = fields(&a, Lang::En);
+        assert_eq!(en[0].name, "Sources");
+        assert_eq!(
+            en[1],
+            Field {
+                name: "See also".into(),
+                value: "Why did they close?".into()
+            }
+        );
+        assert_eq!(fields(&a, Lang::Zh)[1].name, "相关问题");
+        let page = &answer("q", Lang::En, &a)[0];
+        assert_eq!(
+            page[0].footer.as_deref(),
+            Some("closure-date · updated 2026-11-23")
+        );
+        a.see_also.as_mut().unwrap().question = "why ".repeat(400);
+        let pages = answer("q", Lang::Ja, &a);
+        assert_within_limits(&pages);
+        assert!(pages[0][0].fields[1].value.ends_with('…'));
     }
 
     #[test]
