@@ -90,7 +90,7 @@ const HYBRID_CHAT_FLOORS: &[&str] = &[
     "--min-accuracy",
     "0.76",
     "--min-declined",
-    "0.68",
+    "0.65",
     "--min-lang",
     "0.99",
 ];

@@ -24,6 +24,19 @@ pub struct Focus {
     pub context: String,
 }
 
+impl Focus {
+    /// The message as an embedding model should read it: what was quoted,
+    /// then what was asked, without the clauses the member set aside (so
+    /// "not the courses, …" does not pull the vector towards the courses).
+    pub fn text(&self) -> String {
+        if self.context.is_empty() {
+            self.asked.clone()
+        } else {
+            format!("{}\n{}", self.context, self.asked)
+        }
+    }
+}
+
 /// Opening words of a clause that the member sets aside: what they say they
 /// are not asking, and instructions addressed to the bot. Lower case; a
 /// clause starting with one of these is dropped.
@@ -187,6 +200,15 @@ mod tests {
         let f = read("＞日本政府は閉鎖を発表\n\nえ、なんで?");
         assert_eq!(f.asked, "え、なんで?");
         assert_eq!(f.context, "日本政府は閉鎖を発表");
+    }
+
+    #[test]
+    fn the_text_for_a_model_leaves_out_what_was_set_aside() {
+        assert_eq!(
+            read("not the courses, what did the memorandum say?").text(),
+            "what did the memorandum say?"
+        );
+        assert_eq!(read("> it closed\nwhy?").text(), "it closed\nwhy?");
     }
 
     #[test]
