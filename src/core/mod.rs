@@ -17,6 +17,7 @@ pub mod lint;
 pub mod load;
 pub mod matcher;
 pub mod messages;
+mod parallel;
 pub mod reply;
 pub mod semantic;
 pub mod text;
