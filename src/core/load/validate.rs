@@ -146,7 +146,13 @@ impl Validator {
 
     /// Parses one part of a file; a syntax or schema error is reported.
     pub fn parse<T: serde::de::DeserializeOwned>(&mut self, at: At) -> Option<T> {
-        match super::raw::parse(at.text) {
+        self.parsed(at, super::raw::parse(at.text))
+    }
+
+    /// [`Validator::parse`] for a part parsed already (see
+    /// [`super::raw::parse`]).
+    pub fn parsed<T>(&mut self, at: At, parsed: super::raw::Parsed<T>) -> Option<T> {
+        match parsed {
             Ok(v) => Some(v),
             Err((message, span)) => {
                 self.error(at, span, message);
