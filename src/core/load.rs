@@ -22,8 +22,9 @@ pub use files::{Limits, MAX_BASE_VAR, MAX_FILE_VAR, OPTIONAL_FILES, display_name
 pub use raw::MAX_PART_BYTES;
 pub use validate::MAX_ERRORS;
 
-use super::knowledge::{Fact, FactBase, Source};
-use raw::{AliasesFile, ChatFile, FactsFile, RawFile, SourcesFile};
+use super::knowledge::{AliasGroup, ChatWord, Fact, FactBase, Source};
+use super::parallel;
+use raw::{AliasesFile, ChatFile, FactsFile, Parsed, RawFile, SourcesFile};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fmt;
@@ -161,12 +162,13 @@ pub fn load_embedded() -> Result<Loaded, Vec<Diagnostic>> {
 /// Validates files into a fact base, or returns the errors found (warnings
 /// included, errors first).
 ///
-/// Each file is cut into parts and each part is parsed and checked as it is
-/// cut, so what a part costs to parse is given back before the next; only
-/// what is valid is kept. Sources are read first, so each fact is checked
-/// against them as soon as it is read. Past [`MAX_ERRORS`] errors, nothing
-/// more is read, in this file or the next: one more error says where
-/// checking stopped and how many errors were found and not shown.
+/// Each file is cut into parts and the parts are parsed and checked as they
+/// are cut (facts a batch at a time, see [`next_batch`]), so what a part
+/// costs to parse is given back soon after; only what is valid is kept.
+/// Sources are read first, so each fact is checked against them as soon as
+/// it is read. Past [`MAX_ERRORS`] errors, nothing more is checked, in this
+/// file or the next: one more error says where checking stopped and how
+/// many errors were found and not shown.
 pub fn load(files: &KnowledgeFiles) -> Result<Loaded, Vec<Diagnostic>> {
     let mut v = Validator::default();
     if !files.files.iter().any(|(n, _)| n == "sources.toml") {
@@ -181,68 +183,41 @@ pub fn load(files: &KnowledgeFiles) -> Result<Loaded, Vec<Diagnostic>> {
         .map(|(name, text)| (Kind::of(name), name.as_str(), text.as_str()))
         .collect();
     order.sort_by_key(|(kind, ..)| *kind);
-    let mut sources: Vec<Source> = Vec::new();
-    let mut known_sources: HashSet<String> = HashSet::new();
-    let mut aliases = Vec::new();
-    let mut chat = Vec::new();
-    let mut facts: Vec<Fact> = Vec::new();
+    let mut read = Read::default();
     let mut stopped = None;
     'files: for (i, &(kind, file, text)) in order.iter().enumerate() {
-        for part in raw::split(text, kind.root()) {
-            if v.is_full() {
-                stopped = Some(Stopped {
+        let mut parts = raw::split(text, kind.root());
+        loop {
+            let batch = next_batch(&mut parts, kind);
+            if batch.is_empty() {
+                break;
+            }
+            for (part, parsed) in batch {
+                if v.is_full() {
+                    stopped = Some(Stopped {
+                        file,
+                        line: part.first_line,
+                        files_left: order.len() - i - 1,
+                    });
+                    break 'files;
+                }
+                let at = Checked {
                     file,
-                    line: part.first_line,
-                    files_left: order.len() - i - 1,
-                });
-                break 'files;
-            }
-            let at = Checked {
-                file,
-                text: part.text,
-                first_line: part.first_line,
-            };
-            if at.text.len() > MAX_PART_BYTES {
-                too_large(&mut v, at);
-                continue;
-            }
-            match kind {
-                Kind::Sources => {
-                    if let Some(f) = v.parse::<SourcesFile>(&at) {
-                        for s in f.source {
-                            if let Some(s) = v.source(&at, s) {
-                                known_sources.insert(s.id.clone());
-                                sources.push(s);
-                            }
-                        }
-                    }
+                    text: part.text,
+                    first_line: part.first_line,
+                };
+                if at.text.len() > MAX_PART_BYTES {
+                    too_large(&mut v, at);
+                    continue;
                 }
-                Kind::Aliases => {
-                    if let Some(f) = v.parse::<AliasesFile>(&at) {
-                        aliases.extend(f.alias.into_iter().filter_map(|a| v.alias(&at, a)));
-                    }
-                }
-                Kind::Chat => {
-                    if let Some(f) = v.parse::<ChatFile>(&at) {
-                        chat.extend(f.word.into_iter().filter_map(|w| v.chat_word(&at, w)));
-                    }
-                }
-                Kind::Facts => {
-                    if let Some(f) = v.parse::<FactsFile>(&at) {
-                        facts.extend(
-                            f.fact
-                                .into_iter()
-                                .filter_map(|fact| v.fact(&at, fact, &known_sources)),
-                        );
-                    }
-                }
+                read.part(&mut v, kind, &at, parsed);
             }
         }
     }
     // Across facts, an unread file's facts would be missing: `related`
     // would name "unknown" facts that are there.
     if stopped.is_none() {
-        v.check_across_facts(&facts);
+        v.check_across_facts(&read.facts);
     }
     let (mut diags, untold) = v.finish();
     diags.sort_by_key(|d| std::cmp::Reverse(d.severity));
@@ -253,11 +228,110 @@ pub fn load(files: &KnowledgeFiles) -> Result<Loaded, Vec<Diagnostic>> {
     if diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(diags);
     }
-    let base = FactBase::new(facts, sources, aliases, chat, files.revision());
+    let base = FactBase::new(
+        read.facts,
+        read.sources,
+        read.aliases,
+        read.chat,
+        files.revision(),
+    );
     Ok(Loaded {
         base,
         warnings: diags,
     })
+}
+
+/// Facts files are parsed ahead a batch of parts at a time, about this much
+/// text, on every core. Parsing one part costs a multiple of its size (see
+/// [`raw`]) on each core at once, and a batch's parsed facts are kept until
+/// they are checked: memory stays bounded.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Fewer parts than this are parsed on one thread.
+const MIN_PARSE_RUN: usize = 16;
+
+/// The next parts of a file, empty at its end: one part, or for a facts
+/// file enough parts for [`BATCH_BYTES`], each parsed already on every core
+/// (but one too large to parse). A big base is mostly facts, and parsing
+/// them most of what loading it costs.
+fn next_batch<'a>(
+    parts: &mut raw::Split<'a>,
+    kind: Kind,
+) -> Vec<(raw::Part<'a>, Option<Parsed<FactsFile>>)> {
+    if kind != Kind::Facts {
+        return parts.next().map(|p| (p, None)).into_iter().collect();
+    }
+    let mut batch = Vec::new();
+    let mut bytes = 0;
+    while bytes < BATCH_BYTES
+        && let Some(part) = parts.next()
+    {
+        bytes += part.text.len();
+        batch.push(part);
+    }
+    let parsed = parallel::in_runs(&batch, MIN_PARSE_RUN, |_, parts| {
+        let parse = |p: &raw::Part| (p.text.len() <= MAX_PART_BYTES).then(|| raw::parse(p.text));
+        parts.iter().map(parse).collect::<Vec<_>>()
+    });
+    batch
+        .into_iter()
+        .zip(parsed.into_iter().flatten())
+        .collect()
+}
+
+/// What the files have given so far that is valid.
+#[derive(Default)]
+struct Read {
+    sources: Vec<Source>,
+    known_sources: HashSet<String>,
+    aliases: Vec<AliasGroup>,
+    chat: Vec<ChatWord>,
+    facts: Vec<Fact>,
+}
+
+impl Read {
+    /// Checks one part of a file, parsing it unless it was parsed already.
+    fn part(
+        &mut self,
+        v: &mut Validator,
+        kind: Kind,
+        at: &Checked,
+        parsed: Option<Parsed<FactsFile>>,
+    ) {
+        match kind {
+            Kind::Sources => {
+                if let Some(f) = v.parse::<SourcesFile>(at) {
+                    for s in f.source {
+                        if let Some(s) = v.source(at, s) {
+                            self.known_sources.insert(s.id.clone());
+                            self.sources.push(s);
+                        }
+                    }
+                }
+            }
+            Kind::Aliases => {
+                if let Some(f) = v.parse::<AliasesFile>(at) {
+                    let aliases = f.alias.into_iter().filter_map(|a| v.alias(at, a));
+                    self.aliases.extend(aliases);
+                }
+            }
+            Kind::Chat => {
+                if let Some(f) = v.parse::<ChatFile>(at) {
+                    let words = f.word.into_iter().filter_map(|w| v.chat_word(at, w));
+                    self.chat.extend(words);
+                }
+            }
+            Kind::Facts => {
+                let f = match parsed {
+                    Some(parsed) => v.parsed(at, parsed),
+                    None => v.parse::<FactsFile>(at),
+                };
+                for fact in f.map(|f| f.fact).into_iter().flatten() {
+                    self.facts.extend(v.fact(at, fact, &self.known_sources));
+                }
+            }
+        }
+    }
 }
 
 /// Where reading stopped, after [`MAX_ERRORS`] errors.

@@ -21,10 +21,10 @@ use super::knowledge::{Fact, FactBase};
 use super::text::{self, Segment};
 use aho_corasick::{AhoCorasick, MatchKind};
 use rust_stemmers::{Algorithm, Stemmer};
-use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use terms::{Term, Vocabulary};
 
+mod index;
 mod terms;
 
 /// BM25 term-frequency saturation and length normalisation.
@@ -349,78 +349,15 @@ struct Analysis {
 }
 
 impl Matcher {
-    /// Indexes a fact base.
+    /// Indexes a fact base: the facts are read on every core (see
+    /// [`index`]), then merged in order.
     pub fn new(base: &FactBase) -> Matcher {
         text::warm_up();
         let mut m = Matcher::empty(base);
-        let mut vocab = Vocabulary::default();
-        let mut lengths = Vec::with_capacity(base.facts().len());
-        // Each English word seen, with its stem's id.
-        let mut words: FxHashMap<Box<str>, u32> = FxHashMap::default();
-        let mut tf: FxHashMap<u32, (f32, bool)> = FxHashMap::default();
-        let texts: Vec<&str> = base
-            .facts()
-            .iter()
-            .flat_map(parts)
-            .map(|(_, t)| t)
-            .collect();
-        let mut normalized = normalize_all(&texts).into_iter();
-        for (i, fact) in base.facts().iter().enumerate() {
-            tf.clear();
-            let first = m.questions.len() as u32;
-            for ((part, _), norm) in parts(fact).zip(&mut normalized) {
-                let mut ids = Vec::new();
-                m.each_piece(&norm, |piece| {
-                    ids.push(match piece {
-                        Piece::Term(t) => vocab.intern(t),
-                        // Each distinct word is stemmed once, and kept for
-                        // typo correction.
-                        Piece::Word(w) => match words.get(w) {
-                            Some(&id) => id,
-                            None => {
-                                let id = vocab.intern(Term::Word(&m.stemmer.stem(w)));
-                                words.insert(w.into(), id);
-                                id
-                            }
-                        },
-                    })
-                });
-                let weight = part.weight();
-                for &id in &ids {
-                    let entry = tf.entry(id).or_default();
-                    entry.0 += weight;
-                    entry.1 |= part != Part::Answer;
-                }
-                if part == Part::Question {
-                    // What the example says, read as a member's question is:
-                    // "日本センターって何?" says all of itself.
-                    let said = match m.read_chat(&norm) {
-                        Cow::Borrowed(_) => ids.clone(),
-                        Cow::Owned(read) => {
-                            let mut said = Vec::new();
-                            m.each_term(&read, |t| said.extend(vocab.get(t)));
-                            said
-                        }
-                    };
-                    m.question_postings.resize_with(vocab.len(), Vec::new);
-                    m.index_question(i, ids, said);
-                }
-            }
-            m.fact_questions.push(first..m.questions.len() as u32);
-            lengths.push(tf.values().map(|(tf, _)| tf).sum::<f32>());
-            m.postings.resize_with(vocab.len(), Vec::new);
-            // Facts are indexed in order, so each term's postings stay
-            // sorted by fact, as `covered` needs.
-            for (&id, &(tf, strong)) in &tf {
-                m.postings[id as usize].push(Posting {
-                    fact: i as u32,
-                    tf,
-                    strong,
-                });
-            }
+        for partial in index::read_all(&m, base.facts()) {
+            m.merge(partial);
         }
-        m.vocab = vocab;
-        m.finish(lengths, words);
+        m.finish();
         m
     }
 
@@ -469,20 +406,6 @@ impl Matcher {
         }
     }
 
-    /// Indexes one example question on its own, so a question close to one
-    /// example as a whole is preferred over one that shares words with many.
-    fn index_question(&mut self, fact: usize, mut ids: Vec<u32>, mut said: Vec<u32>) {
-        let id = self.questions.len() as u32;
-        self.questions.push((fact as u32, ids.len() as f32));
-        ids.sort_unstable();
-        for run in ids.chunk_by(|a, b| a == b) {
-            self.question_postings[run[0] as usize].push((id, run.len() as f32));
-        }
-        said.sort_unstable();
-        said.dedup();
-        self.question_terms.push(said);
-    }
-
     /// How much of the fact's closest example question the question says:
     /// the largest share of one example's distinct terms found among the
     /// question's. "what are the japan centers" says all of "What were the
@@ -518,10 +441,12 @@ impl Matcher {
             .fold(0.0, f32::max)
     }
 
-    fn finish(&mut self, lengths: Vec<f32>, words: FxHashMap<Box<str>, u32>) {
-        self.postings.resize_with(self.vocab.len(), Vec::new);
-        self.question_postings
-            .resize_with(self.vocab.len(), Vec::new);
+    /// Turns what the partial indexes gave into ranking weights: the raw
+    /// lengths in `length_factor` into BM25 length factors, frequencies into
+    /// BM25 weights; and sorts the known words for typo correction (a word
+    /// two runs both used is there twice).
+    fn finish(&mut self) {
+        let lengths = std::mem::take(&mut self.length_factor);
         let n = lengths.len() as f32;
         let idf = |df: f32| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
         self.idf = self.postings.iter().map(|p| idf(p.len() as f32)).collect();
@@ -543,15 +468,9 @@ impl Matcher {
         for (q, tf) in self.question_postings.iter_mut().flatten() {
             *tf = bm25(*tf, self.questions[*q as usize].1);
         }
-        for w in words.into_keys() {
-            let len = w.chars().count();
-            if self.words_by_len.len() <= len {
-                self.words_by_len.resize(len + 1, Vec::new());
-            }
-            self.words_by_len[len].push(w);
-        }
         for bucket in &mut self.words_by_len {
             bucket.sort_unstable();
+            bucket.dedup();
         }
     }
 
@@ -559,18 +478,18 @@ impl Matcher {
     /// under (a term may come more than once).
     fn each_term(&self, norm: &str, mut f: impl FnMut(Term<'_>)) {
         self.each_piece(norm, |piece| match piece {
+            Piece::Word(w) if text::is_english_stopword(w) => {}
             Piece::Word(w) => f(Term::Word(&self.stemmer.stem(w))),
             Piece::Term(t) => f(t),
         });
     }
 
-    /// [`Matcher::each_term`] with English words as written, not yet
-    /// stemmed: indexing a big base stems each distinct word once.
+    /// [`Matcher::each_term`] with English words as written, stopwords
+    /// too: indexing a big base checks and stems each distinct word once.
     fn each_piece(&self, norm: &str, mut f: impl FnMut(Piece<'_>)) {
         for s in text::segments(norm) {
             match s {
-                Segment::Word(_, w) if !text::is_english_stopword(w) => f(Piece::Word(w)),
-                Segment::Word(..) => {}
+                Segment::Word(_, w) => f(Piece::Word(w)),
                 Segment::Cjk(_, run) => {
                     let mut previous = None;
                     for c in run.chars() {
@@ -1010,31 +929,6 @@ fn parts(fact: &Fact) -> impl Iterator<Item = (Part, &str)> {
         .chain(keywords.map(|k| (Part::Keyword, k.as_str())))
         .chain(std::iter::once((Part::Keyword, fact.id.as_str())))
         .chain(answers.map(|a| (Part::Answer, a.as_str())))
-}
-
-/// Normalises many texts on every core: it is most of what indexing a big
-/// base costs, and each text is its own work.
-fn normalize_all(texts: &[&str]) -> Vec<String> {
-    /// Below this many texts per thread, a thread costs more than it saves.
-    const MIN_CHUNK: usize = 512;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = texts.len().div_ceil(threads).max(MIN_CHUNK);
-    if texts.len() <= chunk {
-        return texts.iter().map(|t| text::normalize(t)).collect();
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = texts
-            .chunks(chunk)
-            .map(|c| scope.spawn(move || c.iter().map(|t| text::normalize(t)).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
 }
 
 /// The `n` facts with the highest cosines, best first.

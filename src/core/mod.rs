@@ -18,6 +18,7 @@ pub mod lint;
 pub mod load;
 pub mod matcher;
 pub mod messages;
+mod parallel;
 pub mod reply;
 pub mod semantic;
 pub mod text;

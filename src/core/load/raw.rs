@@ -123,9 +123,12 @@ pub trait RawFile: DeserializeOwned {
     const ROOT: &'static str;
 }
 
-/// Parses one part; on a syntax or schema error, the message and its byte
-/// range in the part.
-pub fn parse<T: DeserializeOwned>(part: &str) -> Result<T, (String, std::ops::Range<usize>)> {
+/// A parsed part, or a syntax or schema error's message and its byte range
+/// in the part.
+pub type Parsed<T> = Result<T, (String, std::ops::Range<usize>)>;
+
+/// Parses one part.
+pub fn parse<T: DeserializeOwned>(part: &str) -> Parsed<T> {
     toml::from_str(part).map_err(|e| {
         (
             e.message().trim().replace('\n', " "),

@@ -7,7 +7,8 @@ use super::{Diagnostic, Severity};
 use crate::core::knowledge::{
     AliasGroup, ChatWord, Claim, Event, Fact, PartialDate, PerLang, Reliability, Source, Status,
 };
-use crate::core::text;
+use crate::core::{parallel, text};
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use toml::Spanned;
@@ -50,6 +51,10 @@ impl Checked<'_> {
 /// file of nonsense would otherwise cost memory in proportion to its size),
 /// and loading stops reading (see [`super::load`]).
 pub const MAX_ERRORS: usize = 100;
+
+/// Below this many facts per thread, normalising their example questions
+/// on a thread of their own costs more than it saves.
+const MIN_RUN: usize = 256;
 
 /// The errors found and not kept: how many, and where the first one is.
 #[derive(Debug)]
@@ -141,7 +146,13 @@ impl Validator {
 
     /// Parses one part of a file; a syntax or schema error is reported.
     pub fn parse<T: serde::de::DeserializeOwned>(&mut self, at: At) -> Option<T> {
-        match super::raw::parse(at.text) {
+        self.parsed(at, super::raw::parse(at.text))
+    }
+
+    /// [`Validator::parse`] for a part parsed already (see
+    /// [`super::raw::parse`]).
+    pub fn parsed<T>(&mut self, at: At, parsed: super::raw::Parsed<T>) -> Option<T> {
+        match parsed {
             Ok(v) => Some(v),
             Err((message, span)) => {
                 self.error(at, span, message);
@@ -730,7 +741,8 @@ impl Validator {
     /// Checks that need every fact: duplicate ids, related ids, and example
     /// questions that two facts share.
     pub fn check_across_facts(&mut self, facts: &[Fact]) {
-        let mut first_of: HashMap<&str, &Fact> = HashMap::new();
+        let mut first_of: FxHashMap<&str, &Fact> =
+            FxHashMap::with_capacity_and_hasher(facts.len(), Default::default());
         for fact in facts {
             if let Some(first) = first_of.insert(&fact.id, fact) {
                 let msg = format!(
@@ -751,11 +763,26 @@ impl Validator {
                 }
             }
         }
-        let mut seen: HashMap<String, &str> = HashMap::new();
+        self.check_shared_questions(facts);
+    }
+
+    /// Warns of an example question that two facts share (as normalised).
+    /// Normalising every example question is most of what checking a big
+    /// base costs: it is done on every core, and the check after, in order.
+    fn check_shared_questions(&mut self, facts: &[Fact]) {
+        let keys = parallel::in_runs(facts, MIN_RUN, |_, facts| {
+            let questions = facts.iter().flat_map(|f| f.questions.iter());
+            let questions = questions.flat_map(|(_, list)| list);
+            questions.map(|q| text::normalize(q)).collect::<Vec<_>>()
+        });
+        let count = keys.iter().map(Vec::len).sum();
+        let mut keys = keys.into_iter().flatten();
+        let mut seen: FxHashMap<String, &str> =
+            FxHashMap::with_capacity_and_hasher(count, Default::default());
         for fact in facts {
             for (_, list) in fact.questions.iter() {
                 for q in list {
-                    let key = text::normalize(q);
+                    let key = keys.next().expect("one key per example question");
                     match seen.get(key.as_str()) {
                         Some(other) if *other != fact.id => {
                             let msg = format!(

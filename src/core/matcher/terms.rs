@@ -65,6 +65,18 @@ impl Vocabulary {
         }
     }
 
+    /// Every term, by id: what the ids of one index are in another's.
+    pub(super) fn terms(&self) -> Vec<Term<'_>> {
+        let mut terms = vec![Term::Code(0); self.len()];
+        for (word, &id) in &self.words {
+            terms[id as usize] = Term::Word(word);
+        }
+        for (&code, &id) in &self.codes {
+            terms[id as usize] = Term::Code(code);
+        }
+        terms
+    }
+
     /// The term's id, if the fact base uses it.
     pub(super) fn get(&self, term: Term<'_>) -> Option<u32> {
         match term {
@@ -98,6 +110,7 @@ mod tests {
         assert_eq!(v.get(Term::Word("日")), Some(3));
         assert_eq!(v.get(Term::Word("月")), None);
         assert_eq!(v.len(), 4);
+        assert_eq!(v.terms(), terms, "each term at its id");
     }
 
     #[test]
