@@ -21,6 +21,7 @@ use super::knowledge::{Fact, FactBase};
 use super::text::{self, Segment};
 use aho_corasick::{AhoCorasick, MatchKind};
 use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use terms::{Term, Vocabulary};
 
@@ -423,20 +424,18 @@ impl Matcher {
 
     /// The most of the question's weight one of the fact's example questions
     /// covers.
-    fn example_covered(&self, a: &Analysis, fact: u32) -> f32 {
+    fn example_covered(&self, units: &UnitsByTerm, fact: u32) -> f32 {
         let range = self.fact_questions[fact as usize].clone();
+        let mut seen = vec![0u64; units.words];
         range
             .map(|q| {
-                let example = &self.question_terms[q as usize];
-                a.units
-                    .iter()
-                    .filter(|u| {
-                        u.covered_by
-                            .iter()
-                            .any(|t| example.binary_search(t).is_ok())
-                    })
-                    .map(|u| u.weight)
-                    .sum::<f32>()
+                seen.fill(0);
+                for t in &self.question_terms[q as usize] {
+                    if let Some(row) = units.row(*t) {
+                        seen.iter_mut().zip(row).for_each(|(s, r)| *s |= r);
+                    }
+                }
+                units.weight(&seen)
             })
             .fold(0.0, f32::max)
     }
@@ -811,6 +810,7 @@ impl Matcher {
         let total: f32 = a.units.iter().map(|u| u.weight).sum();
         // The question's terms as an example question's are taken, for
         // comparing the two.
+        let units_by_term = UnitsByTerm::new(&a.units);
         let mut terms = TermSet::new(self.vocab.len());
         self.each_term(&read, |t| {
             if let Some(id) = self.vocab.get(t) {
@@ -822,7 +822,7 @@ impl Matcher {
             c.coverage = if total > 0.0 { c.covered / total } else { 0.0 };
             c.example = self.example_overlap(&terms, c.fact as u32);
             c.example_coverage = if total > 0.0 {
-                self.example_covered(&a, c.fact as u32) / total
+                self.example_covered(&units_by_term, c.fact as u32) / total
             } else {
                 0.0
             };
@@ -1009,6 +1009,59 @@ impl TermSet {
 
     fn contains(&self, t: u32) -> bool {
         self.0[t as usize / 64] & (1 << (t % 64)) != 0
+    }
+}
+
+/// For each term, the question's units it covers, as a bitset: an example
+/// question's coverage of the question is then an OR per term of the
+/// example, not a search per unit (the cost of a question is dozens of
+/// examples of each of a dozen candidates).
+struct UnitsByTerm {
+    /// Words per bitset.
+    words: usize,
+    rows: FxHashMap<u32, usize>,
+    bits: Vec<u64>,
+    weights: Vec<f32>,
+}
+
+impl UnitsByTerm {
+    fn new(units: &[Unit]) -> UnitsByTerm {
+        let words = units.len().div_ceil(64).max(1);
+        let mut by_term = UnitsByTerm {
+            words,
+            rows: FxHashMap::default(),
+            bits: Vec::new(),
+            weights: units.iter().map(|u| u.weight).collect(),
+        };
+        for (i, u) in units.iter().enumerate() {
+            for &t in &u.covered_by {
+                let next = by_term.rows.len();
+                let row = *by_term.rows.entry(t).or_insert(next);
+                if row == next {
+                    by_term.bits.resize(by_term.bits.len() + words, 0);
+                }
+                by_term.bits[row * words + i / 64] |= 1 << (i % 64);
+            }
+        }
+        by_term
+    }
+
+    fn row(&self, term: u32) -> Option<&[u64]> {
+        let row = *self.rows.get(&term)?;
+        Some(&self.bits[row * self.words..(row + 1) * self.words])
+    }
+
+    /// The total weight of the units in `set`.
+    fn weight(&self, set: &[u64]) -> f32 {
+        let mut sum = 0.0;
+        for (w, &bits) in set.iter().enumerate() {
+            let mut bits = bits;
+            while bits != 0 {
+                sum += self.weights[w * 64 + bits.trailing_zeros() as usize];
+                bits &= bits - 1;
+            }
+        }
+        sum
     }
 }
 
