@@ -810,7 +810,7 @@ impl Matcher {
         let total: f32 = a.units.iter().map(|u| u.weight).sum();
         // The question's terms as an example question's are taken, for
         // comparing the two.
-        let units_by_term = UnitsByTerm::new(&a.units);
+        let units_by_term = UnitsByTerm::new(&a.units, self.vocab.len());
         let mut terms = TermSet::new(self.vocab.len());
         self.each_term(&read, |t| {
             if let Some(id) = self.vocab.get(t) {
@@ -1019,22 +1019,27 @@ impl TermSet {
 struct UnitsByTerm {
     /// Words per bitset.
     words: usize,
+    /// The terms that have a row: most of an example question's terms are
+    /// not the question's, and a bit test rules them out before a lookup.
+    present: TermSet,
     rows: FxHashMap<u32, usize>,
     bits: Vec<u64>,
     weights: Vec<f32>,
 }
 
 impl UnitsByTerm {
-    fn new(units: &[Unit]) -> UnitsByTerm {
+    fn new(units: &[Unit], vocabulary: usize) -> UnitsByTerm {
         let words = units.len().div_ceil(64).max(1);
         let mut by_term = UnitsByTerm {
             words,
+            present: TermSet::new(vocabulary),
             rows: FxHashMap::default(),
             bits: Vec::new(),
             weights: units.iter().map(|u| u.weight).collect(),
         };
         for (i, u) in units.iter().enumerate() {
             for &t in &u.covered_by {
+                by_term.present.insert(t);
                 let next = by_term.rows.len();
                 let row = *by_term.rows.entry(t).or_insert(next);
                 if row == next {
@@ -1047,6 +1052,9 @@ impl UnitsByTerm {
     }
 
     fn row(&self, term: u32) -> Option<&[u64]> {
+        if !self.present.contains(term) {
+            return None;
+        }
         let row = *self.rows.get(&term)?;
         Some(&self.bits[row * self.words..(row + 1) * self.words])
     }
