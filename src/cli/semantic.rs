@@ -6,7 +6,7 @@
 
 use crate::config::EmbeddingsConfig;
 use crate::core::semantic::FactVectors;
-use crate::core::{Kotae, QuestionVector, focus};
+use crate::core::{Kotae, QuestionVector};
 use crate::embeddings::Embeddings;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
@@ -75,15 +75,12 @@ impl Semantic {
 
     /// One question's vector, or None when the model did not answer in time.
     pub fn question(&self, text: &str) -> Option<Vec<f32>> {
-        let text = focus::read(text).text();
-        self.runtime.block_on(self.embeddings.question(&text))
+        self.runtime.block_on(self.embeddings.question(text))
     }
 
     /// Many questions' vectors, in batches, without the question timeout.
     pub fn questions(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        let read: Vec<String> = texts.iter().map(|t| focus::read(t).text()).collect();
-        let read: Vec<&str> = read.iter().map(String::as_str).collect();
-        Ok(self.runtime.block_on(self.embeddings.questions(&read))?)
+        Ok(self.runtime.block_on(self.embeddings.questions(texts))?)
     }
 }
 

@@ -171,8 +171,15 @@ pub fn read(message: &str) -> Focus {
 fn without_set_aside(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for clause in text.split_inclusive(is_boundary) {
-        let lower = clause.trim_start().to_lowercase();
-        if SET_ASIDE_OPENERS.iter().any(|m| lower.starts_with(m)) {
+        // The openers are lower-case ASCII or CJK: a prefix compared without
+        // case needs no lower-cased copy of every clause.
+        let start = clause.trim_start().as_bytes();
+        let opens = |m: &&str| {
+            start
+                .get(..m.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(m.as_bytes()))
+        };
+        if SET_ASIDE_OPENERS.iter().any(opens) {
             continue;
         }
         // The last ending marker in the clause: what follows it is asked.

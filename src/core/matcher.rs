@@ -317,8 +317,8 @@ pub struct Matcher {
     /// Alias group and whether the name is Latin (needs word boundaries), per pattern.
     alias_patterns: Vec<(u32, bool)>,
     /// Chat phrases (see [`ChatWord`](super::knowledge::ChatWord)), with
-    /// per pattern its meaning (an index into `chat_means`) and whether it
-    /// is Latin.
+    /// per pattern its meaning (an index into `chat_means`) and where it may
+    /// match.
     chat: Option<AhoCorasick>,
     chat_patterns: Vec<(u32, Bounds)>,
     chat_means: Vec<String>,
@@ -713,27 +713,17 @@ impl Matcher {
     /// Ranks the facts for a question, best first; facts that share no term
     /// with the question are left out.
     pub fn rank(&self, question: &str) -> Ranking {
-        self.rank_normalized(&text::normalize(question))
+        self.rank_focused(&text::normalize(question), "", None)
     }
 
-    /// [`Matcher::rank`] for text already through [`text::normalize`].
-    pub fn rank_normalized(&self, norm: &str) -> Ranking {
-        self.rank_hybrid(norm, None)
-    }
-
-    /// Ranks with the semantic signal too, when `cosines` gives each fact's
-    /// best cosine to the question (see
-    /// [`FactVectors::cosines`](super::semantic::FactVectors::cosines)):
-    /// the facts closest in meaning join the lexical candidates, and the
-    /// order is by cosine, the lexical confidence breaking near-ties.
-    pub fn rank_hybrid(&self, norm: &str, cosines: Option<&[f32]>) -> Ranking {
-        self.rank_focused(norm, "", cosines)
-    }
-
-    /// [`Matcher::rank_hybrid`] for a message read by
+    /// [`Matcher::rank`] for a message read by
     /// [`focus::read`](super::focus::read), both parts normalised: what the
     /// member quoted (`context`) ranks at [`CONTEXT_WEIGHT`], and coverage
-    /// is measured on what they asked.
+    /// is measured on what they asked. With the semantic signal, `cosines`
+    /// gives each fact's best cosine to the question (see
+    /// [`FactVectors::cosines`](super::semantic::FactVectors::cosines)): the
+    /// facts closest in meaning join the lexical candidates, and the order
+    /// is by cosine plus [`LEXICAL_TIE`] × the lexical confidence.
     pub fn rank_focused(&self, norm: &str, context: &str, cosines: Option<&[f32]>) -> Ranking {
         let cosines = cosines.filter(|c| c.len() == self.length_factor.len());
         let read = self.read_chat(norm);
@@ -810,7 +800,7 @@ impl Matcher {
         let total: f32 = a.units.iter().map(|u| u.weight).sum();
         // The question's terms as an example question's are taken, for
         // comparing the two.
-        let units_by_term = UnitsByTerm::new(&a.units, self.vocab.len());
+        let units_by_term = UnitsByTerm::new(&a.units);
         let mut terms = TermSet::new(self.vocab.len());
         self.each_term(&read, |t| {
             if let Some(id) = self.vocab.get(t) {
@@ -1019,27 +1009,22 @@ impl TermSet {
 struct UnitsByTerm {
     /// Words per bitset.
     words: usize,
-    /// The terms that have a row: most of an example question's terms are
-    /// not the question's, and a bit test rules them out before a lookup.
-    present: TermSet,
     rows: FxHashMap<u32, usize>,
     bits: Vec<u64>,
     weights: Vec<f32>,
 }
 
 impl UnitsByTerm {
-    fn new(units: &[Unit], vocabulary: usize) -> UnitsByTerm {
+    fn new(units: &[Unit]) -> UnitsByTerm {
         let words = units.len().div_ceil(64).max(1);
         let mut by_term = UnitsByTerm {
             words,
-            present: TermSet::new(vocabulary),
             rows: FxHashMap::default(),
             bits: Vec::new(),
             weights: units.iter().map(|u| u.weight).collect(),
         };
         for (i, u) in units.iter().enumerate() {
             for &t in &u.covered_by {
-                by_term.present.insert(t);
                 let next = by_term.rows.len();
                 let row = *by_term.rows.entry(t).or_insert(next);
                 if row == next {
@@ -1052,9 +1037,6 @@ impl UnitsByTerm {
     }
 
     fn row(&self, term: u32) -> Option<&[u64]> {
-        if !self.present.contains(term) {
-            return None;
-        }
         let row = *self.rows.get(&term)?;
         Some(&self.bits[row * self.words..(row + 1) * self.words])
     }

@@ -1,6 +1,7 @@
 //! The platform-neutral heart of kotae: the fact base ([`knowledge`], loaded
-//! and validated by [`load`]), text normalisation ([`text`]), what a chat message asks ([`focus`]) and language
-//! detection ([`lang`]), retrieval ([`matcher`]) and the reply model
+//! and validated by [`load`]), text normalisation ([`text`]), what a chat
+//! message asks ([`focus`]) and language detection ([`lang`]), retrieval
+//! ([`matcher`]) and the reply model
 //! ([`reply`], with the bot's own words in [`messages`]); [`semantic`] adds
 //! an embedding model's view when one is configured (the vectors come from
 //! outside the core). [`timeline`] lists the fact base's dated events in

@@ -11,8 +11,8 @@
 pub mod cache;
 pub mod client;
 
-use crate::core::Snapshot;
 use crate::core::semantic::{self, FactVectors, TextKind};
+use crate::core::{Snapshot, focus};
 use arc_swap::ArcSwapOption;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -167,7 +167,9 @@ impl Embeddings {
     }
 
     /// A question's vector, or None (answer lexically) when the server is
-    /// down, slow or recently failed.
+    /// down, slow or recently failed. The model reads the message as the
+    /// matcher does ([`focus::read`]): what was quoted, then what was asked,
+    /// without the clauses the member set aside.
     pub async fn question(&self, text: &str) -> Option<Vec<f32>> {
         let waiting = self
             .link
@@ -179,17 +181,21 @@ impl Embeddings {
             metrics::counter!("kotae_embeddings_skipped_total").increment(1);
             return None;
         }
-        self.call(&[text], TextKind::Query, self.question_timeout)
+        let text = focus::read(text).text();
+        self.call(&[&text], TextKind::Query, self.question_timeout)
             .await
             .ok()?
             .pop()
     }
 
     /// Vectors for many questions at once (for `kotae eval`), in batches,
-    /// without the question timeout; one failure fails them all.
+    /// without the question timeout; one failure fails them all. Each is
+    /// read as [`Embeddings::question`] reads one.
     pub async fn questions(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, Error> {
+        let read: Vec<String> = texts.iter().map(|t| focus::read(t).text()).collect();
+        let read: Vec<&str> = read.iter().map(String::as_str).collect();
         let mut out = Vec::with_capacity(texts.len());
-        for batch in texts.chunks(BATCH) {
+        for batch in read.chunks(BATCH) {
             out.extend(self.call(batch, TextKind::Query, BATCH_TIMEOUT).await?);
         }
         Ok(out)

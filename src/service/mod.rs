@@ -235,9 +235,7 @@ impl Service {
             embeddings.follow(snapshot);
             return None;
         };
-        // The model reads what the member asked, as the matcher does.
-        let text = crate::core::focus::read(text).text();
-        Some((facts, embeddings.question(&text).await?))
+        Some((facts, embeddings.question(text).await?))
     }
 
     /// Records that `sent` answered from `answer`'s fact, so a 👍/👎 on it
