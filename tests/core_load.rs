@@ -377,6 +377,31 @@ fn chat_words_are_checked_like_aliases() {
 }
 
 #[test]
+fn gaps_are_checked_with_their_line() {
+    let errors = errors_beside_a_fact(
+        "gaps.toml",
+        "[[gap]]\nasks = [\"who is prime minister now\", \"??\"]\n\n[[gap]]\nasks = []\n\n[[gap]]\nask = [\"x\"]\n",
+    );
+    assert_eq!(
+        errors,
+        [
+            "gaps.toml:2:38: a gap question is empty (or only punctuation)",
+            "gaps.toml:4:1: a gap needs at least one question in `asks`",
+            "gaps.toml:8:1: unknown field `ask`, expected `asks`",
+        ]
+    );
+}
+
+#[test]
+fn the_shipped_gaps_load_with_the_base() {
+    let base = load_embedded().expect("valid").base;
+    assert!(
+        base.gaps().iter().flat_map(|g| &g.asks).count() >= 50,
+        "gaps.toml is part of the embedded base"
+    );
+}
+
+#[test]
 fn the_shipped_chat_words_load_with_the_base() {
     let base = load_embedded().expect("valid").base;
     assert!(

@@ -299,3 +299,21 @@ fn what_a_member_sets_aside_does_not_steer_the_answer() {
         assert_eq!(fact_of(&k, q).as_deref(), Some(fact), "{q}");
     }
 }
+
+#[test]
+fn a_question_the_sources_do_not_answer_meets_its_gap() {
+    let k = kotae();
+    let snapshot = k.snapshot();
+    // Both share names with the facts; only the first asks what the
+    // sources do not say (a person's age), which gaps.toml lists.
+    let near_miss = snapshot.rank("how old is hayashi btw", None);
+    let in_scope = snapshot.rank("who announced the closure of the japan centres", None);
+    assert!(near_miss.gap > 0.8, "{:?}", near_miss.gap);
+    assert!(in_scope.gap < 0.5, "{:?}", in_scope.gap);
+    assert!(near_miss.answer().is_none());
+    assert!(in_scope.answer().is_some());
+    // A word only a gap uses ("joke") is still one no fact knows.
+    let joke = snapshot.rank("tell me a joke about vladivostok", None);
+    assert!(joke.unknown > 0.5, "{:?}", joke.unknown);
+    assert!(joke.gap > 0.5, "{:?}", joke.gap);
+}

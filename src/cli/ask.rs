@@ -192,10 +192,13 @@ fn explain(kotae: &Kotae, question: &str, vector: Option<QuestionVector<'_>>) {
     }
     let s = ranking.signals();
     let semantic = s.semantic.map_or("lexical only".to_string(), |m| {
-        format!("cosine {:.3}, cosine lead {:.3}", m.cosine, m.margin)
+        format!(
+            "cosine {:.3}, cosine lead {:.3}, gap cosine lead {:.3}",
+            m.cosine, m.margin, m.gap
+        )
     });
     eprintln!(
-        "decision: {} (coverage {:.2}, covered {:.2}, score {:.2}, runner-up {:.2}, unknown {:.2}, example {:.2}, example coverage {:.2}; {semantic})",
+        "decision: {} (coverage {:.2}, covered {:.2}, score {:.2}, runner-up {:.2}, unknown {:.2}, example {:.2}, example coverage {:.2}, gap {:.2}; {semantic})",
         if s.answers() { "answer" } else { "decline" },
         s.coverage,
         s.covered,
@@ -204,5 +207,6 @@ fn explain(kotae: &Kotae, question: &str, vector: Option<QuestionVector<'_>>) {
         s.unknown,
         s.example,
         s.example_coverage,
+        s.gap,
     );
 }

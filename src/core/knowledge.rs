@@ -261,6 +261,16 @@ pub struct ChatWord {
     pub means: String,
 }
 
+/// A gap (`gaps.toml`): questions close to the story that the sources do
+/// not answer ("who is prime minister now", "the Moscow centre's student
+/// numbers"). A question nearer to one of these than to any fact's example
+/// questions is declined: they share names with the facts, so coverage
+/// alone would answer them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    pub asks: Vec<String>,
+}
+
 /// A whole, validated fact base.
 #[derive(Debug, Clone)]
 pub struct FactBase {
@@ -268,6 +278,7 @@ pub struct FactBase {
     sources: Vec<Source>,
     aliases: Vec<AliasGroup>,
     chat: Vec<ChatWord>,
+    gaps: Vec<Gap>,
     by_id: HashMap<String, usize>,
     revision: String,
 }
@@ -279,6 +290,7 @@ impl FactBase {
         sources: Vec<Source>,
         aliases: Vec<AliasGroup>,
         chat: Vec<ChatWord>,
+        gaps: Vec<Gap>,
         revision: String,
     ) -> FactBase {
         let by_id = facts
@@ -291,6 +303,7 @@ impl FactBase {
             sources,
             aliases,
             chat,
+            gaps,
             by_id,
             revision,
         }
@@ -310,6 +323,10 @@ impl FactBase {
 
     pub fn chat(&self) -> &[ChatWord] {
         &self.chat
+    }
+
+    pub fn gaps(&self) -> &[Gap] {
+        &self.gaps
     }
 
     pub fn fact(&self, id: &str) -> Option<&Fact> {

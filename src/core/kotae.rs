@@ -91,8 +91,7 @@ impl Snapshot {
             Ranking::default()
         } else {
             let context = super::text::normalize(&focus.context);
-            self.matcher
-                .rank_focused(&norm, &context, cosines.as_deref())
+            self.matcher.rank_focused(&norm, &context, cosines.as_ref())
         };
         let facts = self.base.facts();
         ranking

@@ -1,7 +1,7 @@
 //! Loading and validating a knowledge directory.
 //!
-//! A knowledge directory holds `sources.toml`, an optional `aliases.toml`
-//! and `chat.toml`, and `facts/*.toml`. Loading reads everything, checks
+//! A knowledge directory holds `sources.toml`, the optional `aliases.toml`,
+//! `chat.toml` and `gaps.toml`, and `facts/*.toml`. Loading reads everything, checks
 //! everything, and returns either a whole [`FactBase`] (with warnings) or the
 //! problems found, each with its file, line and column: all of them up to
 //! [`MAX_ERRORS`] errors, where checking stops and one more error says what
@@ -22,9 +22,9 @@ pub use files::{Limits, MAX_BASE_VAR, MAX_FILE_VAR, OPTIONAL_FILES, display_name
 pub use raw::MAX_PART_BYTES;
 pub use validate::MAX_ERRORS;
 
-use super::knowledge::{AliasGroup, ChatWord, Fact, FactBase, Source};
+use super::knowledge::{AliasGroup, ChatWord, Fact, FactBase, Gap, Source};
 use super::parallel;
-use raw::{AliasesFile, ChatFile, FactsFile, Parsed, RawFile, SourcesFile};
+use raw::{AliasesFile, ChatFile, FactsFile, GapsFile, Parsed, RawFile, SourcesFile};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::fmt;
@@ -233,6 +233,7 @@ pub fn load(files: &KnowledgeFiles) -> Result<Loaded, Vec<Diagnostic>> {
         read.sources,
         read.aliases,
         read.chat,
+        read.gaps,
         files.revision(),
     );
     Ok(Loaded {
@@ -286,6 +287,7 @@ struct Read {
     known_sources: HashSet<String>,
     aliases: Vec<AliasGroup>,
     chat: Vec<ChatWord>,
+    gaps: Vec<Gap>,
     facts: Vec<Fact>,
 }
 
@@ -319,6 +321,12 @@ impl Read {
                 if let Some(f) = v.parse::<ChatFile>(at) {
                     let words = f.word.into_iter().filter_map(|w| v.chat_word(at, w));
                     self.chat.extend(words);
+                }
+            }
+            Kind::Gaps => {
+                if let Some(f) = v.parse::<GapsFile>(at) {
+                    self.gaps
+                        .extend(f.gap.into_iter().filter_map(|g| v.gap(at, g)));
                 }
             }
             Kind::Facts => {
@@ -425,6 +433,7 @@ enum Kind {
     Sources,
     Aliases,
     Chat,
+    Gaps,
     Facts,
 }
 
@@ -434,6 +443,7 @@ impl Kind {
             "sources.toml" => Kind::Sources,
             "aliases.toml" => Kind::Aliases,
             "chat.toml" => Kind::Chat,
+            "gaps.toml" => Kind::Gaps,
             _ => Kind::Facts,
         }
     }
@@ -444,6 +454,7 @@ impl Kind {
             Kind::Sources => SourcesFile::ROOT,
             Kind::Aliases => AliasesFile::ROOT,
             Kind::Chat => ChatFile::ROOT,
+            Kind::Gaps => GapsFile::ROOT,
             Kind::Facts => FactsFile::ROOT,
         }
     }

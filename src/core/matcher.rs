@@ -18,6 +18,7 @@
 //! greetings and fillers neither rank facts nor count as unknown words.
 
 use super::knowledge::{Fact, FactBase};
+use super::semantic::Cosines;
 use super::text::{self, Segment};
 use aho_corasick::{AhoCorasick, MatchKind};
 use rust_stemmers::{Algorithm, Stemmer};
@@ -108,6 +109,9 @@ pub struct Ranking {
     pub candidates: Vec<Candidate>,
     /// The share of the question's weight that no fact knows at all.
     pub unknown: f32,
+    /// The most of the question one question of `gaps.toml` covers on its
+    /// own, 0 to 1: near 1 when it asks what the sources do not say.
+    pub gap: f32,
     /// With the semantic signal: how far the best fact's cosine leads every
     /// other fact's.
     pub semantic: Option<SemanticLead>,
@@ -118,6 +122,9 @@ pub struct Ranking {
 pub struct SemanticLead {
     /// The best fact's cosine minus the next best cosine of any fact.
     pub margin: f32,
+    /// The best cosine to a question of `gaps.toml` minus the best fact's:
+    /// above 0 when the question is closer to what the sources do not say.
+    pub gap: f32,
 }
 
 impl Ranking {
@@ -156,11 +163,13 @@ impl Ranking {
                 1.0
             },
             unknown: self.unknown,
+            gap: self.gap,
             example: best.example,
             example_coverage: best.example_coverage,
             semantic: self.semantic.map(|lead| SemanticSignals {
                 cosine: best.cosine,
                 margin: lead.margin,
+                gap: lead.gap,
             }),
         }
     }
@@ -186,6 +195,8 @@ pub struct Signals {
     pub example: f32,
     /// The most of the question one of its example questions covers.
     pub example_coverage: f32,
+    /// The most of the question one gap question covers (see [`Ranking::gap`]).
+    pub gap: f32,
     /// The semantic signal, when the question was embedded.
     pub semantic: Option<SemanticSignals>,
 }
@@ -197,11 +208,14 @@ pub struct SemanticSignals {
     pub cosine: f32,
     /// How far that leads the next fact's best cosine.
     pub margin: f32,
+    /// How far the closest gap question's cosine leads it.
+    pub gap: f32,
 }
 
 /// The decision: a linear model over the signals' features (bias,
 /// coverage, ln(1+covered), ln(1+score), runner-up, unknown, example,
-/// example coverage, and in hybrid mode the cosine and its lead), one model
+/// example coverage, gap coverage, and in hybrid mode the cosine, its lead
+/// and the closest gap question's lead over it), one model
 /// per mode, fitted on the train split of the chat question set:
 ///
 /// ```sh
@@ -219,14 +233,16 @@ pub struct SemanticSignals {
 /// decision alone: near-misses are close in meaning too. Refit after a
 /// change to the matcher, the model or the base's vocabulary.
 const LEXICAL_DECISION: Decision = Decision {
-    weights: &[-2.439, 2.338, 0.672, 0.393, -0.393, -1.108, 1.160, 1.335],
-    threshold: 1.661,
+    weights: &[
+        -2.439, 1.838, 0.422, 0.393, -0.393, -1.108, 1.160, 0.835, -0.500,
+    ],
+    threshold: 0.532,
 };
 const HYBRID_DECISION: Decision = Decision {
     weights: &[
-        -2.392, 2.435, 0.329, 0.669, -0.429, -1.030, 1.281, 0.550, 1.216, 0.447,
+        -1.470, 0.695, 0.275, -0.178, -0.508, -0.330, 0.377, 0.918, -0.522, -0.360, -0.003, -1.912,
     ],
-    threshold: 2.608,
+    threshold: -1.248,
 };
 
 /// A linear decision over [`Signals::features`].
@@ -241,8 +257,8 @@ const COSINE_CENTRE: f32 = 0.85;
 const COSINE_STRETCH: f32 = 10.0;
 
 impl Signals {
-    /// The features the model weighs, bias first: eight lexical ones, and
-    /// two more in hybrid mode.
+    /// The features the model weighs, bias first: nine lexical ones, and
+    /// three more in hybrid mode.
     pub fn features(&self) -> Vec<f32> {
         let mut f = vec![
             1.0,
@@ -253,10 +269,12 @@ impl Signals {
             self.unknown,
             self.example,
             self.example_coverage,
+            self.gap,
         ];
         if let Some(s) = self.semantic {
             f.push((s.cosine - COSINE_CENTRE) * COSINE_STRETCH);
             f.push(s.margin * COSINE_STRETCH);
+            f.push(s.gap * COSINE_STRETCH);
         }
         f
     }
@@ -308,6 +326,11 @@ pub struct Matcher {
     question_terms: Vec<Vec<u32>>,
     /// Per fact, the range of its example questions in `questions`.
     fact_questions: Vec<std::ops::Range<u32>>,
+    /// Per question of `gaps.toml`, its distinct terms, sorted. Their terms
+    /// are in the vocabulary without postings, so a question's word that
+    /// only a gap uses ("birthday") is still unknown to every fact but can
+    /// be covered by the gap.
+    gap_terms: Vec<Vec<u32>>,
     idf: Vec<f32>,
     /// BM25's per-document length factor, `K1 * (1 - B + B * len / avg)`.
     length_factor: Vec<f32>,
@@ -358,6 +381,7 @@ impl Matcher {
         for partial in index::read_all(&m, base.facts()) {
             m.merge(partial);
         }
+        m.index_gaps(base.gaps());
         m.finish();
         m
     }
@@ -394,6 +418,7 @@ impl Matcher {
             questions: Vec::new(),
             question_terms: Vec::new(),
             fact_questions: Vec::new(),
+            gap_terms: Vec::new(),
             idf: Vec::new(),
             length_factor: Vec::new(),
             rare_idf: 0.0,
@@ -426,18 +451,34 @@ impl Matcher {
     /// covers.
     fn example_covered(&self, units: &UnitsByTerm, fact: u32) -> f32 {
         let range = self.fact_questions[fact as usize].clone();
-        let mut seen = vec![0u64; units.words];
-        range
-            .map(|q| {
-                seen.fill(0);
-                for t in &self.question_terms[q as usize] {
-                    if let Some(row) = units.row(*t) {
-                        seen.iter_mut().zip(row).for_each(|(s, r)| *s |= r);
-                    }
-                }
-                units.weight(&seen)
-            })
-            .fold(0.0, f32::max)
+        let examples = range.map(|q| self.question_terms[q as usize].as_slice());
+        units.best_cover(examples)
+    }
+
+    /// Reads the questions of `gaps.toml` as example questions of no fact:
+    /// their terms join the vocabulary (those no fact uses without
+    /// postings), so [`Matcher::finish`] must come after.
+    fn index_gaps(&mut self, gaps: &[super::knowledge::Gap]) {
+        for ask in gaps.iter().flat_map(|g| &g.asks) {
+            let norm = text::normalize(ask);
+            let read = self.read_chat(&norm).into_owned();
+            let (mut codes, mut words) = (Vec::new(), Vec::new());
+            self.each_term(&read, |t| match t {
+                Term::Code(code) => codes.push(code),
+                Term::Word(w) => words.push(w.to_string()),
+            });
+            let terms = codes
+                .into_iter()
+                .map(Term::Code)
+                .chain(words.iter().map(|w| Term::Word(w)));
+            let mut ids: Vec<u32> = terms.map(|t| self.vocab.intern(t)).collect();
+            self.postings.resize_with(self.vocab.len(), Vec::new);
+            self.question_postings
+                .resize_with(self.vocab.len(), Vec::new);
+            ids.sort_unstable();
+            ids.dedup();
+            self.gap_terms.push(ids);
+        }
     }
 
     /// Turns what the partial indexes gave into ranking weights: the raw
@@ -448,8 +489,20 @@ impl Matcher {
         let lengths = std::mem::take(&mut self.length_factor);
         let n = lengths.len() as f32;
         let idf = |df: f32| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-        self.idf = self.postings.iter().map(|p| idf(p.len() as f32)).collect();
         self.rare_idf = idf(1.0);
+        // A term only gaps use weighs what an unknown word weighs.
+        let rare = self.rare_idf;
+        self.idf = self
+            .postings
+            .iter()
+            .map(|p| {
+                if p.is_empty() {
+                    rare
+                } else {
+                    idf(p.len() as f32)
+                }
+            })
+            .collect();
         let avg = (lengths.iter().sum::<f32>() / n.max(1.0)).max(1.0);
         self.length_factor = lengths
             .iter()
@@ -724,8 +777,11 @@ impl Matcher {
     /// [`FactVectors::cosines`](super::semantic::FactVectors::cosines)): the
     /// facts closest in meaning join the lexical candidates, and the order
     /// is by cosine plus [`LEXICAL_TIE`] × the lexical confidence.
-    pub fn rank_focused(&self, norm: &str, context: &str, cosines: Option<&[f32]>) -> Ranking {
-        let cosines = cosines.filter(|c| c.len() == self.length_factor.len());
+    pub fn rank_focused(&self, norm: &str, context: &str, cosines: Option<&Cosines>) -> Ranking {
+        let gap_cosine = cosines.map_or(0.0, |c| c.gap);
+        let cosines = cosines
+            .map(|c| c.facts.as_slice())
+            .filter(|c| c.len() == self.length_factor.len());
         let read = self.read_chat(norm);
         let mut a = self.analyze(&read);
         if !context.is_empty() {
@@ -841,6 +897,7 @@ impl Matcher {
             let lead = candidates.first().map_or(0.0, |c| c.cosine);
             SemanticLead {
                 margin: if next.is_finite() { lead - next } else { lead },
+                gap: gap_cosine - lead,
             }
         });
         if semantic.is_none() {
@@ -850,15 +907,23 @@ impl Matcher {
                     .then(a.fact.cmp(&b.fact))
             });
         }
+        // A term only gaps use is in no fact.
         let unknown: f32 = a
             .units
             .iter()
-            .filter(|u| u.covered_by.is_empty())
+            .filter(|u| {
+                u.covered_by
+                    .iter()
+                    .all(|&t| self.postings[t as usize].is_empty())
+            })
             .map(|u| u.weight)
             .sum();
+        let share = |w: f32| if total > 0.0 { w / total } else { 0.0 };
+        let gap = units_by_term.best_cover(self.gap_terms.iter().map(Vec::as_slice));
         Ranking {
             candidates,
-            unknown: if total > 0.0 { unknown / total } else { 0.0 },
+            unknown: share(unknown),
+            gap: share(gap),
             semantic,
         }
     }
@@ -1039,6 +1104,23 @@ impl UnitsByTerm {
     fn row(&self, term: u32) -> Option<&[u64]> {
         let row = *self.rows.get(&term)?;
         Some(&self.bits[row * self.words..(row + 1) * self.words])
+    }
+
+    /// The most weight one of `examples` (each an example question's terms)
+    /// covers on its own.
+    fn best_cover<'a>(&self, examples: impl Iterator<Item = &'a [u32]>) -> f32 {
+        let mut seen = vec![0u64; self.words];
+        let mut best: f32 = 0.0;
+        for terms in examples {
+            seen.fill(0);
+            for t in terms {
+                if let Some(row) = self.row(*t) {
+                    seen.iter_mut().zip(row).for_each(|(s, r)| *s |= r);
+                }
+            }
+            best = best.max(self.weight(&seen));
+        }
+        best
     }
 
     /// The total weight of the units in `set`.

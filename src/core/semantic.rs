@@ -37,9 +37,12 @@ pub struct FactText {
 
 /// The texts that stand for each fact: its example questions (as queries)
 /// and its answers (as passages), in every language, so a question in any
-/// language meets them.
+/// language meets them. Then the questions of the base's gaps
+/// (`gaps.toml`), as queries owned by `base.facts().len()`: a question
+/// closer to one of those asks what the sources do not say.
 pub fn fact_texts(base: &FactBase) -> Vec<FactText> {
     let mut out = Vec::new();
+    let gaps = base.facts().len();
     for (i, fact) in base.facts().iter().enumerate() {
         for (_, questions) in fact.questions.iter() {
             out.extend(questions.iter().map(|q| FactText {
@@ -56,6 +59,16 @@ pub fn fact_texts(base: &FactBase) -> Vec<FactText> {
             });
         }
     }
+    out.extend(
+        base.gaps()
+            .iter()
+            .flat_map(|g| &g.asks)
+            .map(|ask| FactText {
+                fact: gaps,
+                kind: TextKind::Query,
+                text: ask.clone(),
+            }),
+    );
     out
 }
 
@@ -133,14 +146,15 @@ impl FactVectors {
     }
 
     /// Each fact's best cosine to `query` over its texts (0 for a fact
-    /// without texts), or None when the query is not a usable vector of
-    /// the same model.
-    pub fn cosines(&self, query: &[f32]) -> Option<Vec<f32>> {
+    /// without texts), and the gaps' best, or None when the query is not a
+    /// usable vector of the same model.
+    pub fn cosines(&self, query: &[f32]) -> Option<Cosines> {
         if query.len() != self.dims {
             return None;
         }
         let query = unit(query)?;
-        let mut best = vec![f32::NEG_INFINITY; self.facts];
+        // The gaps' texts are owned by one past the last fact.
+        let mut best = vec![f32::NEG_INFINITY; self.facts + 1];
         for (row, &fact) in self.data.chunks_exact(self.dims).zip(&self.owner) {
             let cos: f32 = row.iter().zip(&query).map(|(a, b)| a * b).sum();
             let slot = &mut best[fact as usize];
@@ -151,8 +165,18 @@ impl FactVectors {
                 *b = 0.0;
             }
         }
-        Some(best)
+        let gap = best.pop().unwrap_or(0.0);
+        Some(Cosines { facts: best, gap })
     }
+}
+
+/// A question's cosines to a fact base.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cosines {
+    /// Per fact, its best cosine over its texts.
+    pub facts: Vec<f32>,
+    /// The best cosine to a question of `gaps.toml` (0 without gaps).
+    pub gap: f32,
 }
 
 /// `v` scaled to unit length; None for an empty, zero or non-finite vector.
@@ -184,8 +208,25 @@ mod tests {
         )
         .unwrap();
         let cos = v.cosines(&[0.0, 5.0]).unwrap();
-        assert_eq!(cos, vec![1.0, 0.0, 0.0]);
+        assert_eq!(cos.facts, vec![1.0, 0.0, 0.0]);
+        assert_eq!(cos.gap, 0.0);
         assert_eq!(v.snapshot(), 7);
+    }
+
+    #[test]
+    fn the_gaps_have_their_own_cosine() {
+        // Two facts, then a gap's text (owned by one past the last fact).
+        let texts = [text(0), text(1), text(2)];
+        let v = FactVectors::new(
+            0,
+            2,
+            &texts,
+            vec![vec![1.0, 0.0], vec![0.6, 0.8], vec![0.0, 1.0]],
+        )
+        .unwrap();
+        let cos = v.cosines(&[0.0, 1.0]).unwrap();
+        assert_eq!(cos.facts, vec![0.0, 0.8]);
+        assert_eq!(cos.gap, 1.0);
     }
 
     #[test]

@@ -137,7 +137,14 @@ mod tests {
             reliability: Reliability::Press,
             line: 1,
         };
-        FactBase::new(facts, vec![source], Vec::new(), Vec::new(), "r".into())
+        FactBase::new(
+            facts,
+            vec![source],
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            "r".into(),
+        )
     }
 
     fn order(entries: &[Entry]) -> Vec<String> {

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 /// Files a knowledge directory may have besides `sources.toml` and `facts/`;
 /// each is loaded when present.
-pub const OPTIONAL_FILES: &[&str] = &["aliases.toml", "chat.toml"];
+pub const OPTIONAL_FILES: &[&str] = &["aliases.toml", "chat.toml", "gaps.toml"];
 
 /// How much a knowledge directory may hold. Generous: a base of 10,000
 /// facts in one file is about 37 MB.

@@ -198,6 +198,23 @@ pub struct RawChatWord {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct GapsFile {
+    #[serde(default)]
+    pub gap: Vec<Spanned<RawGap>>,
+}
+
+impl RawFile for GapsFile {
+    const ROOT: &'static str = "gap";
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGap {
+    pub asks: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FactsFile {
     #[serde(default)]
     pub fact: Vec<Spanned<RawFact>>,

@@ -2,10 +2,11 @@
 //! alias groups, with every problem located by file, line and column.
 
 use super::claims;
-use super::raw::{RawAlias, RawChatWord, RawEvent, RawFact, RawPerLang, RawSource};
+use super::raw::{RawAlias, RawChatWord, RawEvent, RawFact, RawGap, RawPerLang, RawSource};
 use super::{Diagnostic, Severity};
 use crate::core::knowledge::{
-    AliasGroup, ChatWord, Claim, Event, Fact, PartialDate, PerLang, Reliability, Source, Status,
+    AliasGroup, ChatWord, Claim, Event, Fact, Gap, PartialDate, PerLang, Reliability, Source,
+    Status,
 };
 use crate::core::{parallel, text};
 use rustc_hash::FxHashMap;
@@ -297,6 +298,27 @@ impl Validator {
             return None;
         }
         Some(AliasGroup { names })
+    }
+
+    pub fn gap(&mut self, at: At, raw: Spanned<RawGap>) -> Option<Gap> {
+        let table = raw.span();
+        let mut asks = Vec::new();
+        for ask in raw.into_inner().asks {
+            if text::normalize(ask.get_ref()).is_empty() {
+                self.error(
+                    at,
+                    ask.span(),
+                    "a gap question is empty (or only punctuation)",
+                );
+                continue;
+            }
+            asks.push(ask.into_inner());
+        }
+        if asks.is_empty() {
+            self.error(at, table, "a gap needs at least one question in `asks`");
+            return None;
+        }
+        Some(Gap { asks })
     }
 
     pub fn chat_word(&mut self, at: At, raw: Spanned<RawChatWord>) -> Option<ChatWord> {
