@@ -326,11 +326,13 @@ pub struct Matcher {
     question_terms: Vec<Vec<u32>>,
     /// Per fact, the range of its example questions in `questions`.
     fact_questions: Vec<std::ops::Range<u32>>,
-    /// Per question of `gaps.toml`, its distinct terms, sorted. Their terms
-    /// are in the vocabulary without postings, so a question's word that
-    /// only a gap uses ("birthday") is still unknown to every fact but can
-    /// be covered by the gap.
-    gap_terms: Vec<Vec<u32>>,
+    /// Per term, the questions of `gaps.toml` that use it (numbered from
+    /// 0), and how many there are. Terms only gaps use are in the
+    /// vocabulary without postings, so a question's word that only a gap
+    /// uses ("joke") is still unknown to every fact but can be covered by
+    /// the gap.
+    gap_postings: FxHashMap<u32, Vec<u32>>,
+    gaps: usize,
     idf: Vec<f32>,
     /// BM25's per-document length factor, `K1 * (1 - B + B * len / avg)`.
     length_factor: Vec<f32>,
@@ -418,7 +420,8 @@ impl Matcher {
             questions: Vec::new(),
             question_terms: Vec::new(),
             fact_questions: Vec::new(),
-            gap_terms: Vec::new(),
+            gap_postings: FxHashMap::default(),
+            gaps: 0,
             idf: Vec::new(),
             length_factor: Vec::new(),
             rare_idf: 0.0,
@@ -477,8 +480,36 @@ impl Matcher {
                 .resize_with(self.vocab.len(), Vec::new);
             ids.sort_unstable();
             ids.dedup();
-            self.gap_terms.push(ids);
+            for t in ids {
+                self.gap_postings
+                    .entry(t)
+                    .or_default()
+                    .push(self.gaps as u32);
+            }
+            self.gaps += 1;
         }
+    }
+
+    /// The most of the question's weight one gap question covers: each
+    /// question term's units are added to the gap questions using it, so
+    /// only the gaps the question touches cost anything.
+    fn gap_covered(&self, units: &UnitsByTerm) -> f32 {
+        let words = units.words;
+        let mut seen = vec![0u64; self.gaps * words];
+        let mut touched = Vec::new();
+        for (term, row) in units.rows() {
+            for &q in self.gap_postings.get(&term).into_iter().flatten() {
+                let set = &mut seen[q as usize * words..(q as usize + 1) * words];
+                if set.iter().all(|&b| b == 0) {
+                    touched.push(q as usize);
+                }
+                set.iter_mut().zip(row).for_each(|(s, r)| *s |= r);
+            }
+        }
+        touched
+            .into_iter()
+            .map(|q| units.weight(&seen[q * words..(q + 1) * words]))
+            .fold(0.0, f32::max)
     }
 
     /// Turns what the partial indexes gave into ranking weights: the raw
@@ -919,7 +950,7 @@ impl Matcher {
             .map(|u| u.weight)
             .sum();
         let share = |w: f32| if total > 0.0 { w / total } else { 0.0 };
-        let gap = units_by_term.best_cover(self.gap_terms.iter().map(Vec::as_slice));
+        let gap = self.gap_covered(&units_by_term);
         Ranking {
             candidates,
             unknown: share(unknown),
@@ -1099,6 +1130,13 @@ impl UnitsByTerm {
             }
         }
         by_term
+    }
+
+    /// Each term with the units it covers.
+    fn rows(&self) -> impl Iterator<Item = (u32, &[u64])> {
+        self.rows
+            .iter()
+            .map(|(&t, &row)| (t, &self.bits[row * self.words..(row + 1) * self.words]))
     }
 
     fn row(&self, term: u32) -> Option<&[u64]> {
