@@ -293,10 +293,14 @@ async fn what_the_bot_missed_while_disconnected_is_replayed_on_resume_and_answer
     let before = double.mention_in(GUILD_ID, MEMBER, question);
     assert_eq!(replies_settled(&double, &before).await.len(), 1);
 
+    // The bot may reconnect before the test dispatches the others: its
+    // RESUME waits until all three are numbered, so all three are missed.
+    double.hold_resumes();
     double.lose_next_dispatch();
     let in_flight = double.mention_in(GUILD_ID, MEMBER, question);
     let during = double.mention_in(GUILD_ID, OTHER_MEMBER, question);
     let asked = double.command("ask", ask_options(question), "en-US", MEMBER);
+    double.release_resumes();
     double.wait_new_session(first).await;
 
     for message in [&in_flight, &during] {

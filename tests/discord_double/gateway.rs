@@ -159,6 +159,17 @@ impl Double {
             .collect()
     }
 
+    /// Makes RESUMEs wait until [`Double::release_resumes`]: what a test
+    /// dispatches meanwhile is certainly missed by the client, however
+    /// fast it reconnects.
+    pub fn hold_resumes(&self) {
+        self.state.holding_resumes.store(true, Ordering::Relaxed);
+    }
+
+    pub fn release_resumes(&self) {
+        self.state.holding_resumes.store(false, Ordering::Relaxed);
+    }
+
     /// Closes the TCP connection with no close frame, as a network drop.
     pub fn drop_connection(&self) {
         self.control(Control::Drop);
@@ -248,6 +259,9 @@ async fn connection(stream: TcpStream, state: Arc<Shared>) {
                     _ => continue,
                 };
                 let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+                while v["op"] == 6 && state.holding_resumes.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
                 match answer(&state, (number, &tx), v) {
                     Answer::Send(replies) => {
                         if !write_all(&mut ws, &state, replies).await {
