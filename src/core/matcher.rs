@@ -460,8 +460,18 @@ impl Matcher {
     /// covers.
     fn example_covered(&self, units: &UnitsByTerm, fact: u32) -> f32 {
         let range = self.fact_questions[fact as usize].clone();
-        let examples = range.map(|q| self.question_terms[q as usize].as_slice());
-        units.best_cover(examples)
+        let mut seen = vec![0u64; units.words];
+        range
+            .map(|q| {
+                seen.fill(0);
+                for t in &self.question_terms[q as usize] {
+                    if let Some(row) = units.row(*t) {
+                        seen.iter_mut().zip(row).for_each(|(s, r)| *s |= r);
+                    }
+                }
+                units.weight(&seen)
+            })
+            .fold(0.0, f32::max)
     }
 
     /// Reads the questions of `gaps.toml` as example questions of no fact:
@@ -470,7 +480,7 @@ impl Matcher {
     fn index_gaps(&mut self, gaps: &[super::knowledge::Gap]) {
         for ask in gaps.iter().flat_map(|g| &g.asks) {
             let norm = text::normalize(ask);
-            let read = self.read_chat(&norm).into_owned();
+            let read = self.read_chat(&norm);
             let (mut codes, mut words) = (Vec::new(), Vec::new());
             self.each_term(&read, |t| match t {
                 Term::Code(code) => codes.push(code),
@@ -1148,23 +1158,6 @@ impl UnitsByTerm {
     fn row(&self, term: u32) -> Option<&[u64]> {
         let row = *self.rows.get(&term)?;
         Some(&self.bits[row * self.words..(row + 1) * self.words])
-    }
-
-    /// The most weight one of `examples` (each an example question's terms)
-    /// covers on its own.
-    fn best_cover<'a>(&self, examples: impl Iterator<Item = &'a [u32]>) -> f32 {
-        let mut seen = vec![0u64; self.words];
-        let mut best: f32 = 0.0;
-        for terms in examples {
-            seen.fill(0);
-            for t in terms {
-                if let Some(row) = self.row(*t) {
-                    seen.iter_mut().zip(row).for_each(|(s, r)| *s |= r);
-                }
-            }
-            best = best.max(self.weight(&seen));
-        }
-        best
     }
 
     /// The total weight of the units in `set`.

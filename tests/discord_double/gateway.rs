@@ -163,11 +163,11 @@ impl Double {
     /// dispatches meanwhile is certainly missed by the client, however
     /// fast it reconnects.
     pub fn hold_resumes(&self) {
-        self.state.holding_resumes.store(true, Ordering::Relaxed);
+        self.state.holding_resumes.send_replace(true);
     }
 
     pub fn release_resumes(&self) {
-        self.state.holding_resumes.store(false, Ordering::Relaxed);
+        self.state.holding_resumes.send_replace(false);
     }
 
     /// Closes the TCP connection with no close frame, as a network drop.
@@ -259,8 +259,8 @@ async fn connection(stream: TcpStream, state: Arc<Shared>) {
                     _ => continue,
                 };
                 let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
-                while v["op"] == 6 && state.holding_resumes.load(Ordering::Relaxed) {
-                    tokio::time::sleep(Duration::from_millis(5)).await;
+                if v["op"] == 6 {
+                    let _ = state.holding_resumes.subscribe().wait_for(|holding| !*holding).await;
                 }
                 match answer(&state, (number, &tx), v) {
                     Answer::Send(replies) => {

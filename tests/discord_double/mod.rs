@@ -216,8 +216,8 @@ struct Shared {
     ids: AtomicU64,
     /// Whether the next dispatch is lost in flight.
     lose_next: AtomicBool,
-    /// Whether RESUMEs wait (see [`Double::hold_resumes`]).
-    holding_resumes: AtomicBool,
+    /// While true, RESUMEs wait for an answer (see [`Double::hold_resumes`]).
+    holding_resumes: tokio::sync::watch::Sender<bool>,
     /// Whether the application may use privileged intents (Message Content).
     privileged: AtomicBool,
     /// How many more `GET /gateway/bot` to answer 401, as for a bad token.
@@ -274,7 +274,7 @@ impl Double {
             guilds: Mutex::new(vec![GUILD_ID]),
             ids: AtomicU64::new(1_400_000_000_000_000_000),
             lose_next: AtomicBool::new(false),
-            holding_resumes: AtomicBool::new(false),
+            holding_resumes: tokio::sync::watch::channel(false).0,
             privileged: AtomicBool::new(true),
             token_refusals: AtomicU32::new(0),
             originals: Mutex::default(),
