@@ -317,3 +317,25 @@ fn a_question_the_sources_do_not_answer_meets_its_gap() {
     assert!(joke.unknown > 0.5, "{:?}", joke.unknown);
     assert!(joke.gap > 0.5, "{:?}", joke.gap);
 }
+
+#[test]
+fn a_near_miss_in_a_close_facts_words_is_declined_when_a_gap_says_more_of_it() {
+    let k = kotae();
+    let snapshot = k.snapshot();
+    // The Moscow centre's students: the sources give only Vladivostok's
+    // graduates, and gaps.toml lists the other centres' numbers.
+    let near_miss = snapshot.rank("莫斯科那个中心一年多少学员", None).signals();
+    assert!(near_miss.gap_leads(), "{near_miss:?}");
+    assert!(!near_miss.answers());
+    // The linear model alone would have answered with the graduates.
+    let without_the_lead = kotae::core::matcher::Signals {
+        gap: near_miss.example_coverage,
+        ..near_miss
+    };
+    assert!(without_the_lead.answers(), "{without_the_lead:?}");
+    let in_scope = snapshot
+        .rank("海参崴的日本中心每年有多少人毕业", None)
+        .signals();
+    assert!(!in_scope.gap_leads(), "{in_scope:?}");
+    assert!(in_scope.answers());
+}
