@@ -339,3 +339,36 @@ fn a_near_miss_in_a_close_facts_words_is_declined_when_a_gap_says_more_of_it() {
     assert!(!in_scope.gap_leads(), "{in_scope:?}");
     assert!(in_scope.answers());
 }
+
+#[test]
+fn why_in_kana_asks_why() {
+    let k = kotae();
+    let snapshot = k.snapshot();
+    // なんで and どうして are read as なぜ, and a question word in kana
+    // keeps its weight where other hiragana (particles, endings) weighs
+    // little: "why did Russia scrap the memorandum", not "did it".
+    for question in ["ロシアどうして覚書破棄したの", "ロシアなんで覚書やめたの"]
+    {
+        let ranking = snapshot.rank(question, None);
+        let best = &snapshot.base.facts()[ranking.candidates[0].fact].id;
+        assert_eq!(best, "termination-reason", "{question}");
+    }
+    // なんですか stays a polite ending, not a "why".
+    let what = snapshot.rank("日本センターってなんですか", None);
+    let best = &snapshot.base.facts()[what.candidates[0].fact].id;
+    assert_eq!(best, "japan-center-overview");
+}
+
+#[test]
+fn an_inflection_of_a_known_word_is_not_corrected_as_a_typo() {
+    let k = kotae();
+    let snapshot = k.snapshot();
+    // "paying" is "pay" (the funding fact's word), not a misspelt "saying".
+    let ranking = snapshot.rank("who was paying for the centres", None);
+    let best = &snapshot.base.facts()[ranking.candidates[0].fact].id;
+    assert_eq!(best, "funding");
+    // A real typo is still corrected.
+    let typo = snapshot.rank("who funnded the centres", None);
+    let best = &snapshot.base.facts()[typo.candidates[0].fact].id;
+    assert_eq!(best, "funding");
+}
