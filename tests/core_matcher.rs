@@ -372,3 +372,42 @@ fn an_inflection_of_a_known_word_is_not_corrected_as_a_typo() {
     let best = &snapshot.base.facts()[typo.candidates[0].fact].id;
     assert_eq!(best, "funding");
 }
+
+#[test]
+fn a_question_for_what_the_best_fact_never_tells_is_declined() {
+    let k = kotae();
+    let snapshot = k.snapshot();
+    // A person, asked in the words of the locations fact, which names
+    // cities and no one: without the veto, the words alone would answer.
+    for question in [
+        "who ran the khabarovsk japan center",
+        "ウラジオストクの日本センターの所長は誰?",
+    ] {
+        let near_miss = snapshot.rank(question, None).signals();
+        assert!(near_miss.unasked, "{question}: {near_miss:?}");
+        assert!(!near_miss.answers());
+        let words_alone = kotae::core::matcher::Signals {
+            unasked: false,
+            ..near_miss
+        };
+        assert!(words_alone.answers(), "{question}: {words_alone:?}");
+    }
+    // Two questions in one message: the best fact tells one of them.
+    assert_eq!(
+        fact_of(
+            &k,
+            "who announced the closure and when did they tell russia"
+        )
+        .as_deref(),
+        Some("closure-announcement")
+    );
+    // "who" as a relative is not a question word.
+    assert_eq!(
+        fact_of(
+            &k,
+            "what happened to the students who studied at the centres"
+        )
+        .as_deref(),
+        Some("programs")
+    );
+}

@@ -118,6 +118,13 @@ fn reading_an_empty_state_directory_creates_nothing() {
     assert_eq!(std::fs::read_dir(state.path()).unwrap().count(), 0);
 }
 
+/// The `i`th of as many distinct questions as a test needs, each declined:
+/// no number the story has ("in year 2003" is close to the memorandum
+/// signed in Tokyo and Vladivostok, and was answered).
+fn off_topic(i: usize) -> String {
+    format!("How tall is Tokyo Tower in year {}?", 1_000_000 + i)
+}
+
 fn chat(state: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kotae"));
     c.args(["chat", "--state-dir", state.to_str().unwrap()])
@@ -135,7 +142,7 @@ fn the_records_database_survives_kill_9_mid_write() {
     let writer = std::thread::spawn(move || {
         use std::io::Write;
         for i in 0.. {
-            if writeln!(stdin, "How tall is Tokyo Tower in year {i}?").is_err() {
+            if writeln!(stdin, "{}", off_topic(i)).is_err() {
                 break;
             }
         }
@@ -153,7 +160,7 @@ fn the_records_database_survives_kill_9_mid_write() {
         before
             .iter()
             .enumerate()
-            .all(|(i, r)| r.question == format!("How tall is Tokyo Tower in year {i}?")),
+            .all(|(i, r)| r.question == off_topic(i)),
         "every committed record is whole and in order"
     );
     // The next run records after whatever the kill left behind.
@@ -214,10 +221,7 @@ fn a_full_disk_refuses_records_cleanly_and_loses_none_after_space_returns() {
     let kotae = kotae::core::Kotae::new(kotae::core::load::load_embedded().unwrap().base);
     let ask = |i: usize| {
         let reply = kotae
-            .ask(
-                &format!("How tall is Tokyo Tower in year {i}?"),
-                kotae::core::LangChoice::Detect,
-            )
+            .ask(&off_topic(i), kotae::core::LangChoice::Detect)
             .unwrap();
         records.unanswered.record("matrix", Some("@a:x"), &reply)
     };
@@ -245,6 +249,6 @@ fn a_full_disk_refuses_records_cleanly_and_loses_none_after_space_returns() {
     assert!(
         read.iter()
             .enumerate()
-            .all(|(i, r)| r.question == format!("How tall is Tokyo Tower in year {i}?"))
+            .all(|(i, r)| r.question == off_topic(i))
     );
 }

@@ -7,6 +7,7 @@
 //! questions keep their order, and the terms are numbered in the order the
 //! base first uses them, just as one thread reading every fact would.
 
+use super::asks::{self, Asks};
 use super::terms::{Term, Vocabulary};
 use super::{Matcher, Part, Piece, Posting, parts};
 use crate::core::knowledge::Fact;
@@ -39,6 +40,8 @@ pub(super) struct Partial {
     questions: Vec<(u32, f32)>,
     question_terms: Vec<Vec<u32>>,
     fact_questions: Vec<Range<u32>>,
+    /// Per fact, what its example questions ask for.
+    fact_asks: Vec<Asks>,
     /// Per fact, the sum of its terms' frequencies.
     lengths: Vec<f32>,
 }
@@ -60,6 +63,7 @@ impl Partial {
             questions: Vec::new(),
             question_terms: Vec::new(),
             fact_questions: Vec::with_capacity(facts.len()),
+            fact_asks: Vec::with_capacity(facts.len()),
             lengths: Vec::with_capacity(facts.len()),
         };
         let mut terms = FactTerms::default();
@@ -68,17 +72,19 @@ impl Partial {
         for (i, fact) in facts.iter().enumerate() {
             let fact_id = (first + i) as u32;
             let first_question = p.questions.len() as u32;
+            let mut fact_asks = 0;
             for (part, raw) in parts(fact) {
                 let norm = text::normalize(raw);
                 ids.clear();
                 m.each_piece(&norm, |piece| ids.extend(p.intern(m, piece)));
                 terms.add(&ids, part);
                 if part == Part::Question {
-                    p.index_question(m, fact_id, &norm, &ids);
+                    fact_asks |= p.index_question(m, fact_id, &norm, &ids);
                 }
             }
             p.fact_questions
                 .push(first_question..p.questions.len() as u32);
+            p.fact_asks.push(fact_asks);
             p.end_fact(&mut terms, fact_id);
         }
         p
@@ -106,8 +112,9 @@ impl Partial {
     }
 
     /// Indexes one example question on its own, so a question close to one
-    /// example as a whole is preferred over one that shares words with many.
-    fn index_question(&mut self, m: &Matcher, fact: u32, norm: &str, ids: &[u32]) {
+    /// example as a whole is preferred over one that shares words with many;
+    /// returns what it asks for.
+    fn index_question(&mut self, m: &Matcher, fact: u32, norm: &str, ids: &[u32]) -> Asks {
         let id = self.questions.len() as u32;
         self.questions.push((fact, ids.len() as f32));
         let mut sorted = ids.to_vec();
@@ -117,7 +124,9 @@ impl Partial {
         }
         // What the example says, read as a member's question is:
         // "日本センターって何?" says all of itself.
-        let mut said = match m.read_chat(norm) {
+        let read = m.read_chat(norm);
+        let asks = asks::asks(&read);
+        let mut said = match read {
             Cow::Borrowed(_) => sorted,
             Cow::Owned(read) => {
                 let mut said = Vec::new();
@@ -133,6 +142,7 @@ impl Partial {
         said.sort_unstable();
         said.dedup();
         self.question_terms.push(said);
+        asks
     }
 
     /// Posts the fact's terms, in the order it first used them.
@@ -224,6 +234,7 @@ impl Matcher {
             self.question_terms.push(said);
         }
         self.length_factor.extend(p.lengths);
+        self.fact_asks.extend(p.fact_asks);
         let words = p.words.into_iter().filter(|(_, id)| id.is_some());
         for (w, _) in words {
             let len = w.chars().count();
@@ -270,7 +281,15 @@ mod tests {
             format!("{:?}", m.vocab.terms()),
             postings,
             questions,
-            format!("{:?}", (&m.questions, &m.question_terms, &m.fact_questions)),
+            format!(
+                "{:?}",
+                (
+                    &m.questions,
+                    &m.question_terms,
+                    &m.fact_questions,
+                    &m.fact_asks
+                )
+            ),
             (bits(&m.idf), bits(&m.length_factor), m.rare_idf.to_bits()),
             m.words_by_len.clone(),
         )
