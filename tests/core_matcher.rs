@@ -17,6 +17,13 @@ fn fact_of(k: &Kotae, q: &str) -> Option<String> {
     ask(k, q).answer().map(|a| a.fact_id.clone())
 }
 
+/// The fact ranked first, whether or not the bot would answer with it.
+fn ranked_first(k: &Kotae, q: &str) -> String {
+    let snapshot = k.snapshot();
+    let ranking = snapshot.rank(q, None);
+    snapshot.base.facts()[ranking.candidates[0].fact].id.clone()
+}
+
 #[test]
 fn one_fact_is_found_from_all_three_languages() {
     let k = kotae();
@@ -343,34 +350,34 @@ fn a_near_miss_in_a_close_facts_words_is_declined_when_a_gap_says_more_of_it() {
 #[test]
 fn why_in_kana_asks_why() {
     let k = kotae();
-    let snapshot = k.snapshot();
     // なんで and どうして are read as なぜ, and a question word in kana
     // keeps its weight where other hiragana (particles, endings) weighs
     // little: "why did Russia scrap the memorandum", not "did it".
     for question in ["ロシアどうして覚書破棄したの", "ロシアなんで覚書やめたの"]
     {
-        let ranking = snapshot.rank(question, None);
-        let best = &snapshot.base.facts()[ranking.candidates[0].fact].id;
-        assert_eq!(best, "termination-reason", "{question}");
+        assert_eq!(
+            ranked_first(&k, question),
+            "termination-reason",
+            "{question}"
+        );
     }
     // なんですか stays a polite ending, not a "why".
-    let what = snapshot.rank("日本センターってなんですか", None);
-    let best = &snapshot.base.facts()[what.candidates[0].fact].id;
-    assert_eq!(best, "japan-center-overview");
+    assert_eq!(
+        ranked_first(&k, "日本センターってなんですか"),
+        "japan-center-overview"
+    );
 }
 
 #[test]
 fn an_inflection_of_a_known_word_is_not_corrected_as_a_typo() {
     let k = kotae();
-    let snapshot = k.snapshot();
     // "paying" is "pay" (the funding fact's word), not a misspelt "saying".
-    let ranking = snapshot.rank("who was paying for the centres", None);
-    let best = &snapshot.base.facts()[ranking.candidates[0].fact].id;
-    assert_eq!(best, "funding");
+    assert_eq!(
+        ranked_first(&k, "who was paying for the centres"),
+        "funding"
+    );
     // A real typo is still corrected.
-    let typo = snapshot.rank("who funnded the centres", None);
-    let best = &snapshot.base.facts()[typo.candidates[0].fact].id;
-    assert_eq!(best, "funding");
+    assert_eq!(ranked_first(&k, "who funnded the centres"), "funding");
 }
 
 #[test]

@@ -78,17 +78,14 @@ fn says(text: &str, word: &str) -> bool {
         return text.contains(word);
     }
     text.match_indices(word).any(|(i, _)| {
-        let after = text[i + word.len()..].chars().next();
-        let opens = text[..i]
+        let (before, after) = (&text[..i], &text[i + word.len()..]);
+        let whole = before.chars().next_back().is_none_or(char::is_whitespace)
+            && !after.chars().next().is_some_and(char::is_alphanumeric);
+        let opens = before
             .split_whitespace()
             .next_back()
             .is_none_or(|w| CLAUSE_OPENERS.contains(&w));
-        text[..i]
-            .chars()
-            .next_back()
-            .is_none_or(char::is_whitespace)
-            && !after.is_some_and(char::is_alphanumeric)
-            && opens
+        whole && opens
     })
 }
 
