@@ -35,7 +35,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0.98)]
     min_lang: f64,
     /// Also write each case's decision signals to this file (tab-separated:
-    /// in scope, best fact right, then the signals' features), to fit the
+    /// in scope, best fact right, vetoed, then the signals' features), to fit the
     /// decision with tools/fit_decision.py.
     #[arg(long)]
     signals: Option<PathBuf>,
@@ -198,7 +198,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// One case's line for `--signals`: whether it is in scope, whether the best
-/// fact is one it expects, and the decision's features.
+/// fact is one it expects, whether a veto declines it whatever the model
+/// says, and the decision's features.
 fn signal_line(kotae: &Kotae, case: &Case, vector: Option<QuestionVector<'_>>) -> String {
     let snapshot = kotae.snapshot();
     let ranking = snapshot.rank(case.q.trim(), vector);
@@ -206,16 +207,17 @@ fn signal_line(kotae: &Kotae, case: &Case, vector: Option<QuestionVector<'_>>) -
         let id = &snapshot.base.facts()[c.fact].id;
         case.expect.iter().any(|e| e == id)
     });
-    let features: Vec<String> = ranking
-        .signals()
+    let signals = ranking.signals();
+    let features: Vec<String> = signals
         .features()
         .iter()
         .map(|f| format!("{f:.4}"))
         .collect();
     format!(
-        "{}\t{}\t{}\n",
+        "{}\t{}\t{}\t{}\n",
         u8::from(!case.expect.is_empty()),
         u8::from(right),
+        u8::from(signals.vetoed()),
         features.join("\t")
     )
 }

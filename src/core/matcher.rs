@@ -325,6 +325,13 @@ impl Signals {
             && self.gap - self.example_coverage >= GAP_VETO_LEAD
     }
 
+    /// Whether a veto declines the question whatever the model says: a gap
+    /// question leads (lexically) or the kind of answer asked for is one
+    /// the best fact never tells.
+    pub fn vetoed(&self) -> bool {
+        self.gap_leads() || self.unasked
+    }
+
     /// Whether the best fact is good enough to answer with. Nothing is
     /// answered that shares no content with the question, whatever its
     /// cosine: a near-miss can be close in meaning and still not answered.
@@ -339,7 +346,7 @@ impl Signals {
     /// closure, in how many cities the memorandum was signed) and no worse
     /// on holdout (1 and 2 more declined).
     pub fn answers(&self) -> bool {
-        if self.coverage <= 0.0 || self.gap_leads() || self.unasked {
+        if self.coverage <= 0.0 || self.vetoed() {
             return false;
         }
         let decision = match self.semantic {
@@ -631,7 +638,7 @@ impl Matcher {
     fn each_term(&self, norm: &str, mut f: impl FnMut(Term<'_>)) {
         self.each_piece(norm, |piece| match piece {
             Piece::Word(w) if text::is_english_stopword(w) => {}
-            Piece::Word(w) => f(Term::Word(&self.stemmer.stem(w))),
+            Piece::Word(w) => f(Term::Word(&self.stem(w))),
             Piece::Term(t) => f(t),
         });
     }
@@ -657,6 +664,11 @@ impl Matcher {
         for (_, _, g) in self.alias_matches(norm) {
             f(Piece::Term(Term::alias(g)));
         }
+    }
+
+    /// An English word's stem, irregular past forms read as their verb's.
+    fn stem<'a>(&self, word: &'a str) -> Cow<'a, str> {
+        self.stemmer.stem(text::english_plain_form(word))
     }
 
     /// Alias names found in normalised text: (start, end, group).
@@ -740,7 +752,7 @@ impl Matcher {
                 Segment::Word(offset, w) => {
                     // Only a word whose stem is unknown is a typo: "paying"
                     // is "pay", not the known word "saying".
-                    let stem = |w: &str| self.vocab.get(Term::Word(&self.stemmer.stem(w)));
+                    let stem = |w: &str| self.vocab.get(Term::Word(&self.stem(w)));
                     let term = stem(w).or_else(|| self.correct(w).and_then(stem));
                     self.push_unit(&mut a, (offset, w.len()), term, term.into_iter().collect());
                     if let Some(t) = term {

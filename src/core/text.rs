@@ -244,6 +244,41 @@ pub fn is_english_stopword(word: &str) -> bool {
     STOP.contains(&word)
 }
 
+/// An English verb's plain form for an irregular past form ("paid" is
+/// "pay", "fell" is "fall"), which the stemmer leaves as it is: so "who was
+/// paying" meets "who paid" and "did trade fall" meets "trade fell". Only
+/// forms that are not also common words of their own in this story's
+/// register are listed ("found" stays, for "founded"; "left" and "rose"
+/// stay).
+pub fn english_plain_form(word: &str) -> &str {
+    // Sorted by form, for the binary search.
+    #[rustfmt::skip]
+    const IRREGULAR: &[(&str, &str)] = &[
+        ("ate", "eat"), ("became", "become"), ("began", "begin"), ("begun", "begin"),
+        ("bore", "bear"), ("borne", "bear"), ("bought", "buy"), ("broke", "break"),
+        ("broken", "break"), ("brought", "bring"), ("built", "build"), ("came", "come"),
+        ("caught", "catch"), ("chose", "choose"), ("chosen", "choose"), ("dealt", "deal"),
+        ("drawn", "draw"), ("drew", "draw"), ("driven", "drive"), ("drove", "drive"),
+        ("fallen", "fall"), ("fell", "fall"), ("felt", "feel"), ("forbade", "forbid"),
+        ("forbidden", "forbid"), ("fought", "fight"), ("froze", "freeze"), ("frozen", "freeze"),
+        ("gave", "give"), ("given", "give"), ("gone", "go"), ("got", "get"), ("gotten", "get"),
+        ("grew", "grow"), ("grown", "grow"), ("heard", "hear"), ("held", "hold"), ("kept", "keep"),
+        ("knew", "know"), ("known", "know"), ("led", "lead"), ("lent", "lend"), ("lost", "lose"),
+        ("made", "make"), ("meant", "mean"), ("met", "meet"), ("paid", "pay"), ("ran", "run"),
+        ("said", "say"), ("saw", "see"), ("seen", "see"), ("sent", "send"), ("shook", "shake"),
+        ("sold", "sell"), ("sought", "seek"), ("spent", "spend"),
+        ("spoke", "speak"), ("spoken", "speak"), ("stole", "steal"), ("stolen", "steal"),
+        ("stood", "stand"), ("struck", "strike"), ("taken", "take"), ("taught", "teach"),
+        ("thought", "think"), ("threw", "throw"), ("thrown", "throw"), ("told", "tell"),
+        ("took", "take"), ("understood", "understand"), ("undertaken", "undertake"),
+        ("undertook", "undertake"), ("went", "go"), ("withdrawn", "withdraw"),
+        ("withdrew", "withdraw"), ("won", "win"), ("written", "write"), ("wrote", "write"),
+    ];
+    IRREGULAR
+        .binary_search_by(|(form, _)| form.cmp(&word))
+        .map_or(word, |i| IRREGULAR[i].1)
+}
+
 /// Greetings, thanks and acknowledgements in the three languages. A message
 /// made only of these is small talk: the bot declines it rather than
 /// matching "thanks" to a fact that happens to say "thanks to".
@@ -546,6 +581,17 @@ mod tests {
         }
         for text in ["thanks to whom?", "日本中心是什么", "why", ""] {
             assert!(!is_small_talk(&normalize(text)), "{text}");
+        }
+    }
+
+    #[test]
+    fn irregular_past_forms_read_as_plain_verbs() {
+        assert_eq!(english_plain_form("paid"), "pay");
+        assert_eq!(english_plain_form("fell"), "fall");
+        assert_eq!(english_plain_form("founded"), "founded");
+        assert_eq!(english_plain_form("centre"), "centre");
+        for form in ["ate", "fallen", "withdrawn", "written"] {
+            assert_ne!(english_plain_form(form), form, "{form} is found");
         }
     }
 

@@ -98,7 +98,7 @@ impl Partial {
                 Some(&id) => id?,
                 None => {
                     let stop = text::is_english_stopword(w);
-                    let id = (!stop).then(|| self.vocab.intern(Term::Word(&m.stemmer.stem(w))));
+                    let id = (!stop).then(|| self.vocab.intern(Term::Word(&m.stem(w))));
                     self.words.insert(w.into(), id);
                     id?
                 }
