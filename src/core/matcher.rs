@@ -666,9 +666,13 @@ impl Matcher {
         }
     }
 
-    /// An English word's stem, irregular past forms read as their verb's.
+    /// An English word's stem, irregular past forms read as their verb's
+    /// and British spellings as American.
     fn stem<'a>(&self, word: &'a str) -> Cow<'a, str> {
-        self.stemmer.stem(text::english_plain_form(word))
+        match text::american_spelling(text::english_plain_form(word)) {
+            Cow::Borrowed(w) => self.stemmer.stem(w),
+            Cow::Owned(w) => Cow::Owned(self.stemmer.stem(&w).into_owned()),
+        }
     }
 
     /// Alias names found in normalised text: (start, end, group).

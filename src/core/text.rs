@@ -9,6 +9,7 @@
 //! matched on characters and character bigrams; Latin text is split into
 //! words.
 
+use std::borrow::Cow;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// Normalises text for matching: NFKC, lower case, punctuation to spaces,
@@ -277,6 +278,56 @@ pub fn english_plain_form(word: &str) -> &str {
     IRREGULAR
         .binary_search_by(|(form, _)| form.cmp(&word))
         .map_or(word, |i| IRREGULAR[i].1)
+}
+
+/// An English word in American spelling, which the stemmer needs to give
+/// both spellings one stem: "criticise" is "criticize", "organisation"
+/// "organization", "centres" "centers", "rumour" "rumor". By rule for the
+/// -ise verbs and -our nouns listed (a rule for every -ise word would
+/// change "promise" and "surprise"), and word by word for the rest.
+pub fn american_spelling(word: &str) -> Cow<'_, str> {
+    // Stems before -ise / -our, and the endings they take.
+    #[rustfmt::skip]
+    const ISE: &[&str] = &[
+        "apolog", "author", "capital", "categor", "central", "character", "civil",
+        "colon", "critic", "emphas", "final", "formal", "global", "harmon",
+        "industrial", "jeopard", "legal", "legitim", "local", "margin", "maxim",
+        "memor", "militar", "minim", "mobil", "modern", "national", "neutral",
+        "normal", "optim", "organ", "penal", "politic", "priorit", "privat",
+        "public", "real", "recogn", "scrutin", "special", "stabil", "standard",
+        "subsid", "summar", "symbol", "sympath", "util", "visual", "western",
+    ];
+    const ISE_ENDINGS: &[&str] = &["e", "es", "ed", "ing", "ation", "ations", "er", "ers"];
+    #[rustfmt::skip]
+    const OUR: &[&str] = &[
+        "arm", "behavi", "col", "endeav", "fav", "flav", "harb", "hon", "hum",
+        "lab", "neighb", "rum", "sav", "val", "vig",
+    ];
+    const OUR_ENDINGS: &[&str] = &["", "s", "ed", "ing", "ite", "ites", "able", "ably"];
+    #[rustfmt::skip]
+    const WORDS: &[(&str, &str)] = &[
+        ("centre", "center"), ("centred", "centered"), ("centres", "centers"),
+        ("defence", "defense"), ("licence", "license"), ("offence", "offense"),
+        ("programme", "program"), ("programmes", "programs"),
+        ("analyse", "analyze"), ("analysed", "analyzed"), ("analysing", "analyzing"),
+        ("cancelled", "canceled"), ("cancelling", "canceling"),
+        ("travelled", "traveled"), ("travelling", "traveling"),
+        ("catalogue", "catalog"), ("dialogue", "dialog"), ("enrolment", "enrollment"),
+    ];
+    let rule = |stems: &[&str], infix: &str, to: &str, endings: &[&str]| {
+        stems.iter().find_map(|stem| {
+            let rest = word.strip_prefix(stem)?.strip_prefix(infix)?;
+            endings
+                .contains(&rest)
+                .then(|| Cow::Owned(format!("{stem}{to}{rest}")))
+        })
+    };
+    if let Some(&(_, us)) = WORDS.iter().find(|(uk, _)| *uk == word) {
+        return Cow::Borrowed(us);
+    }
+    rule(ISE, "is", "iz", ISE_ENDINGS)
+        .or_else(|| rule(OUR, "our", "or", OUR_ENDINGS))
+        .unwrap_or(Cow::Borrowed(word))
 }
 
 /// Greetings, thanks and acknowledgements in the three languages. A message
@@ -592,6 +643,30 @@ mod tests {
         assert_eq!(english_plain_form("centre"), "centre");
         for form in ["ate", "fallen", "withdrawn", "written"] {
             assert_ne!(english_plain_form(form), form, "{form} is found");
+        }
+    }
+
+    #[test]
+    fn british_spellings_read_as_american() {
+        for (uk, us) in [
+            ("criticise", "criticize"),
+            ("organisations", "organizations"),
+            ("centres", "centers"),
+            ("rumours", "rumors"),
+            ("favourite", "favorite"),
+        ] {
+            assert_eq!(american_spelling(uk), us);
+        }
+        for word in [
+            "promise",
+            "surprise",
+            "criticism",
+            "realism",
+            "four",
+            "hour",
+            "center",
+        ] {
+            assert_eq!(american_spelling(word), word);
         }
     }
 
