@@ -72,14 +72,14 @@ fn the_held_out_set_meets_the_bar() {
 
 /// The chat-style sets (tests/eval/chat-*.toml) are held at today's level
 /// so that matching cannot quietly get worse on them: the floors sit just
-/// under what lexical matching reaches now (0.79 to 0.96 top-1, 0.80 to 0.97
+/// under what lexical matching reaches now (0.85 to 0.97 top-1, 0.84 to 0.97
 /// declined), not at the bar issue #10 sets (0.90 top-1 per language, 0.95
 /// declined).
 const CHAT_FLOORS: &[&str] = &[
     "--min-accuracy",
-    "0.77",
+    "0.82",
     "--min-declined",
-    "0.75",
+    "0.80",
     "--min-lang",
     "0.99",
 ];
@@ -94,22 +94,22 @@ fn the_chat_test_set_stays_at_its_level() {
     eval_with("chat-test.toml", CHAT_FLOORS);
 }
 
-/// chat-tune's floors, under today's 0.84 to 0.95 top-1 and 0.84 declined
-/// (lexical), 0.89 to 0.98 and 0.89 (hybrid): its near-misses (a head's
+/// chat-tune's floors, under today's 0.89 to 0.96 top-1 and 0.84 declined
+/// (lexical), 0.93 to 0.98 and 0.89 (hybrid): its near-misses (a head's
 /// name, a budget, a press conference's hour) are the error class left.
 const TUNE_FLOORS: &[&str] = &[
     "--min-accuracy",
-    "0.80",
+    "0.86",
     "--min-declined",
-    "0.78",
+    "0.80",
     "--min-lang",
     "0.99",
 ];
 const HYBRID_TUNE_FLOORS: &[&str] = &[
     "--min-accuracy",
-    "0.85",
+    "0.90",
     "--min-declined",
-    "0.84",
+    "0.86",
     "--min-lang",
     "0.99",
 ];
@@ -126,13 +126,13 @@ fn the_chat_tune_set_stays_at_its_level_in_hybrid_mode() {
 
 /// Hybrid matching (the real multilingual-e5-small beside the lexical
 /// ranking) on the same sets. Dev and holdout are held to the full bar;
-/// the chat sets to floors just under today's hybrid level (0.86 to 0.96
-/// top-1, 0.85 to 0.93 declined), not yet at issue #10's bar (0.95).
+/// the chat sets to floors just under today's hybrid level (0.88 to 0.97
+/// top-1, 0.87 to 0.95 declined), not yet at issue #10's bar (0.95).
 const HYBRID_CHAT_FLOORS: &[&str] = &[
     "--min-accuracy",
-    "0.83",
+    "0.86",
     "--min-declined",
-    "0.80",
+    "0.84",
     "--min-lang",
     "0.99",
 ];

@@ -199,11 +199,13 @@ fn explain(kotae: &Kotae, question: &str, vector: Option<QuestionVector<'_>>) {
     });
     eprintln!(
         "decision: {} (coverage {:.2}, covered {:.2}, score {:.2}, runner-up {:.2}, unknown {:.2}, example {:.2}, example coverage {:.2}, gap {:.2}; {semantic})",
-        match (s.answers(), s.gap_leads(), s.unasked) {
+        match (s.answers(), s.gap_leads(), s.unasked, s.other_subject) {
             (true, ..) => "answer",
-            (false, true, _) => "decline, a gap question leads",
-            (false, false, true) => "decline, it asks what the best fact's examples never ask",
-            (false, false, false) => "decline",
+            (false, true, ..) => "decline, a gap question leads",
+            (false, false, true, _) => "decline, it asks what the best fact's examples never ask",
+            (false, false, false, true) =>
+                "decline, it asks of another than the best fact is about",
+            (false, false, false, false) => "decline",
         },
         s.coverage,
         s.covered,
