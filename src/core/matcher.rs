@@ -135,7 +135,7 @@ pub struct Ranking {
     pub unasked: bool,
     /// Whether the best fact is about a name (a centre's city, a person)
     /// that the question does not name, and the question names one the
-    /// fact never mentions: it asks of another (see [`Matcher::subjects`]).
+    /// fact never mentions: it asks of another (see `Matcher::asks_of_another`).
     pub other_subject: bool,
 }
 
