@@ -412,6 +412,30 @@ fn a_question_for_what_the_best_fact_never_tells_is_declined() {
         .as_deref(),
         Some("closure-announcement")
     );
+    // The hour of the day, which no fact tells, in the words of the
+    // announcement; 何時 in Chinese is "when", which it tells.
+    for question in [
+        "林官房長官の会見って何時からだった?",
+        "what time was hayashi's press conference",
+        "林芳正的记者会是几点开始的",
+    ] {
+        let near_miss = snapshot.rank(question, None).signals();
+        assert!(near_miss.unasked, "{question}: {near_miss:?}");
+        assert!(!near_miss.answers());
+    }
+    assert_eq!(
+        fact_of(&k, "日本何時宣布關閉在俄羅斯的日本中心?").as_deref(),
+        Some("closure-announcement")
+    );
+    // A message that also asks an open question is not vetoed for the
+    // kind it asks besides.
+    let both = snapshot
+        .rank(
+            "ロシアにある日本センターってどういう施設？誰がやってるの",
+            None,
+        )
+        .signals();
+    assert!(!both.unasked, "{both:?}");
     // "who" as a relative is not a question word.
     assert_eq!(
         fact_of(
@@ -450,6 +474,21 @@ fn a_question_about_another_than_the_best_fact_is_about_is_declined() {
         assert!(signals.other_subject, "{of_another}: {signals:?}");
         assert!(!signals.answers());
     }
+    // Nor is a question of the whole answered with one centre's figure;
+    // of that one centre, it is.
+    for whole in [
+        "how many graduates did the centres have in total",
+        "日本センターの卒業生って全部で何人くらいいるの?",
+        "日本中心一共有多少毕业生",
+    ] {
+        let signals = snapshot.rank(whole, None).signals();
+        assert!(signals.other_subject, "{whole}: {signals:?}");
+        assert!(!signals.answers());
+    }
+    assert_eq!(
+        fact_of(&k, "ウラジオストクの卒業生って全部で何人?").as_deref(),
+        Some("vladivostok-graduates")
+    );
     // A fact about the centres in general names no one city: a question
     // naming one is still answered.
     assert_eq!(

@@ -130,12 +130,13 @@ pub struct Ranking {
     /// other fact's.
     pub semantic: Option<SemanticLead>,
     /// Whether the question asks for a kind of answer (a person, a number,
-    /// a time, a place) that none of the best fact's example questions
-    /// asks for.
+    /// a date, a place, the hour) that none of the best fact's example
+    /// questions asks for, and no open question besides.
     pub unasked: bool,
     /// Whether the best fact is about a name (a centre's city, a person)
     /// that the question does not name, and the question names one the
-    /// fact never mentions: it asks of another (see `Matcher::asks_of_another`).
+    /// fact never mentions or asks of the whole ("in total"): it asks of
+    /// another (see `Matcher::asks_of_another`).
     pub other_subject: bool,
 }
 
@@ -348,8 +349,8 @@ impl Signals {
     /// Whether the best fact is good enough to answer with. Nothing is
     /// answered that shares no content with the question, whatever its
     /// cosine: a near-miss can be close in meaning and still not answered.
-    /// Nor is a question that asks for a person, a number, a time or a
-    /// place when none of the best fact's example questions asks for one
+    /// Nor is a question that asks for a person, a number, a date, a place
+    /// or the hour when none of the best fact's example questions asks for one
     /// (see `matcher/asks.rs`): "who heads the Khabarovsk centre" in the
     /// words of the locations fact. A veto in both modes, since neither the
     /// words nor the cosine tell it: chosen on the chat train and tune
@@ -1064,7 +1065,7 @@ impl Matcher {
             .is_some_and(|c| asks::unasked(asks::asks(&read), self.fact_asks[c.fact]));
         let other_subject = candidates
             .first()
-            .is_some_and(|c| self.asks_of_another(&a.names, c.fact as u32));
+            .is_some_and(|c| self.asks_of_another(&a.names, &read, c.fact as u32));
         Ranking {
             candidates,
             unknown: share(unknown),
@@ -1077,20 +1078,21 @@ impl Matcher {
 
     /// Whether a question naming `names` asks of another than what `fact`
     /// is about: the fact has a subject the question does not name, and
-    /// the question names what the fact never mentions. "How many graduated
-    /// from the Moscow centre" in the words of the Vladivostok graduates.
-    /// A veto in both modes, since the words and the cosine are nearly the
-    /// same as a right question's. Chosen on the chat train and tune splits
-    /// and holdout (no right answer lost in either mode).
-    fn asks_of_another(&self, names: &[u32], fact: u32) -> bool {
+    /// the question names what the fact never mentions or asks of the whole.
+    /// "How many graduated from the Moscow centre", or "in total", in the
+    /// words of the Vladivostok graduates. A veto in both modes, since the
+    /// words and the cosine are nearly the same as a right question's.
+    /// Chosen on the chat train and tune splits and holdout (no right answer
+    /// lost in either mode).
+    fn asks_of_another(&self, names: &[u32], read: &str, fact: u32) -> bool {
         let never_mentioned = |&t: &u32| {
             let postings = &self.postings[t as usize];
             postings.binary_search_by_key(&fact, |p| p.fact).is_err()
         };
-        self.fact_subjects[fact as usize]
+        let unnamed_subject = self.fact_subjects[fact as usize]
             .iter()
-            .any(|s| !names.contains(s))
-            && names.iter().any(never_mentioned)
+            .any(|s| !names.contains(s));
+        unnamed_subject && (names.iter().any(never_mentioned) || asks::asks_of_whole(read))
     }
 
     /// Per fact, its subjects: the names that at least [`SUBJECT_SHARE`]
