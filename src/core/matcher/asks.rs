@@ -24,8 +24,8 @@ const HOUR: Asks = 16;
 /// 什么, 何月 いつ). Latin phrases match whole words opening a clause;
 /// Chinese and Japanese ones anywhere. Each group's words are taken out
 /// once read, since they hold a later group's: 何時から is the hour, not
-/// 何时 (when); どこが asks which body, not where (どこの is either:
-/// どこの都市, どこの省庁).
+/// 何时 (when); どこが and どこの人 ask which body, not where (どこの
+/// alone is either: どこの都市, どこの省庁).
 #[rustfmt::skip]
 const KINDS: &[(Asks, &[&str])] = &[
     // The hour of the day, which no news fact is likely to give and a
@@ -35,7 +35,8 @@ const KINDS: &[(Asks, &[&str])] = &[
     (HOUR, &["what time", "what hour", "几点", "何时から", "何时に", "何时ごろ", "何时顷",
              "何时まで", "なんじ"]),
     // Which body: a person's kind.
-    (PERSON, &["どこが"]),
+    (PERSON, &["どこが", "どこの人", "どこの会社", "どこの企业", "どこの団体", "どこの组织",
+               "どこの国", "どこの省", "どこの机関", "どこの役所", "どこの新闻"]),
     // A person, a body or their name.
     (PERSON, &["who", "whom", "whose", "what the name", "what is the name", "what was the name",
                "the name of", "誰", "だれ", "名前", "谁", "叫什么", "名字", "哪个官员", "哪位"]),
